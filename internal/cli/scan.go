@@ -91,14 +91,19 @@ func (a *app) buildReport(ctx context.Context, target string, o *scanOptions, ca
 		return nil, usageErr("cannot scan %s: %v", target, err)
 	}
 	scanners, analyzers := registry.Select(caps...)
-	if len(caps) == 0 || contains(caps, "inventory") {
-		adv, err := advisory.NewAnalyzer(advisory.Options{DBPaths: o.db, Offline: o.offline})
-		if err != nil {
-			return nil, usageErr("advisory data: %v", err)
-		}
-		if adv != nil {
-			analyzers = append(analyzers, adv)
-		}
+	return a.buildReportWith(ctx, target, o, failOn, scanners, analyzers)
+}
+
+// buildReportWith runs the pipeline with an explicit scanner/analyzer set
+// (focused verbs that construct their own scanners use it). Advisory
+// matching always runs: every component is checked against known-bad releases.
+func (a *app) buildReportWith(ctx context.Context, target string, o *scanOptions, failOn *core.Severity, scanners []core.Scanner, analyzers []core.Analyzer) (*core.Report, error) {
+	adv, err := advisory.NewAnalyzer(advisory.Options{DBPaths: o.db, Offline: o.offline})
+	if err != nil {
+		return nil, usageErr("advisory data: %v", err)
+	}
+	if adv != nil {
+		analyzers = append(analyzers, adv)
 	}
 	cfg := engine.Config{Target: target, Scanners: scanners, Analyzers: analyzers, Workers: o.workers}
 	var prog *progress
@@ -152,15 +157,6 @@ func parseFailOn(s string) (*core.Severity, error) {
 		return nil, fmt.Errorf("--fail-on: %v", err)
 	}
 	return &sev, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // progress draws a one-line progress bar on a terminal's stderr.

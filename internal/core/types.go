@@ -502,3 +502,21 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(a)
 }
+
+// Well-known Component.Properties keys and values shared across capabilities.
+const (
+	// PropSource says where a package component was found: SourceManifest
+	// (requirements.txt, pyproject.toml, package.json, go.mod), SourceLockfile
+	// (poetry.lock, uv.lock, package-lock.json, go.sum ...) or SourceInstalled
+	// (dist-info METADATA, node_modules package.json).
+	PropSource      = "source"
+	SourceManifest  = "manifest"
+	SourceLockfile  = "lockfile"
+	SourceInstalled = "installed"
+	// PropSignature is set to "verified" by provenance on model/dataset/file
+	// components covered by a verified signature, "unsigned-manifest" when
+	// only an unsigned manifest covers them.
+	PropSignature = "signature"
+	// PropFormat is the file format of a model/dataset file component.
+	PropFormat = "format"
+)
