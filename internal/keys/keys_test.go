@@ -78,7 +78,7 @@ func TestLoadPublicDirAndProducerHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ks) != 2 || ks[1].Producer != "" || ks[0].Producer != "labelling-vendor" {
+	if len(ks) != 2 || ks[0].Producer != "" || ks[1].Producer != "labelling-vendor" { // sorted: team.pem, vendor.pub
 		t.Errorf("got %+v", ks)
 	}
 }
