@@ -111,7 +111,7 @@ func (packageLockScanner) Scan(ctx context.Context, in *core.Input) (core.Result
 
 type yarnLockScanner struct{}
 
-func (yarnLockScanner) Name() string { return "npm/yarn-lock" }
+func (yarnLockScanner) Name() string                      { return "npm/yarn-lock" }
 func (yarnLockScanner) FileRequired(f core.FileInfo) bool { return f.Name() == "yarn.lock" }
 func (yarnLockScanner) Scan(ctx context.Context, in *core.Input) (core.Result, error) {
 	data, err := readText(in, MaxLockfileSize)

@@ -290,7 +290,7 @@ func lockV2(rel string, entries map[string]*lockEntry, res *core.Result) map[str
 	return pkgs
 }
 
-func (e *lockEntry) markDirect() { e.isDirect = true }
+func (e *lockEntry) markDirect()  { e.isDirect = true }
 func (e *lockEntry) direct() bool { return e.isDirect }
 
 func lockV1(rel string, entries map[string]*lockEntry, sib *manifest, res *core.Result) map[string]*pkg {
