@@ -395,14 +395,14 @@ func TestPolicyIgnoreAndBaselineTogether(t *testing.T) {
 
 func TestBaselineParseErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"ignore: {rule: x}\n":                             "b.yaml:1:9: ignore must be a list of entries, got a mapping",
-		"- rule: X\n  reason: \"\"\n":                     "b.yaml:2:11: ignore.reason must not be empty",
-		"- rule: X\n  reason: r\n  expires: tomorrow\n": `b.yaml:3:12: ignore.expires: "tomorrow" is not a date`,
-		"- fingerprint: xyz\n  reason: r\n":             `b.yaml:1:16: ignore.fingerprint: "xyz" is not a hex fingerprint`,
-		"- rule: X\n  reason: r\n  paht: a\n":          `b.yaml:3:3: ignore entry: unknown key "paht" (did you mean "path"?)`,
+		"ignore: {rule: x}\n":                                    "b.yaml:1:9: ignore must be a list of entries, got a mapping",
+		"- rule: X\n  reason: \"\"\n":                            "b.yaml:2:11: ignore.reason must not be empty",
+		"- rule: X\n  reason: r\n  expires: tomorrow\n":          `b.yaml:3:12: ignore.expires: "tomorrow" is not a date`,
+		"- fingerprint: xyz\n  reason: r\n":                      `b.yaml:1:16: ignore.fingerprint: "xyz" is not a hex fingerprint`,
+		"- rule: X\n  reason: r\n  paht: a\n":                    `b.yaml:3:3: ignore entry: unknown key "paht" (did you mean "path"?)`,
 		"- rule: X\n  reason: r\n  package: a\n  component: b\n": "give package or component, not both",
-		"ignores: []\n": `b.yaml:1:1: baseline: unknown key "ignores" (did you mean "ignore"?)`,
-		"\x00\x01":      "b.yaml",
+		"ignores: []\n":                                          `b.yaml:1:1: baseline: unknown key "ignores" (did you mean "ignore"?)`,
+		"\x00\x01":                                               "b.yaml",
 	} {
 		_, err := ParseBaseline([]byte(src), "b.yaml")
 		if err == nil || !strings.Contains(err.Error(), want) {
