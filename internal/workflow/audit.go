@@ -142,7 +142,7 @@ var headExprs = []string{
 // refs/pull/ ref, or (for ChatOps jobs) a step output named like a head ref.
 func namesHead(s string) (string, bool) {
 	ls := strings.ToLower(s)
-	if strings.Contains(ls, "refs/pull/") || strings.Contains(ls, "pull/${{") {
+	if strings.Contains(ls, "refs/pull/") || strings.Contains(ls, "pull/${{") || strings.Contains(ls, "pull/$") {
 		return "refs/pull/…", true
 	}
 	if !strings.Contains(ls, "${{") {
@@ -435,6 +435,11 @@ func jobImages(j *Job) []jobImage {
 	return out
 }
 
+// sameOwner reports whether r belongs to the scanned repository's owner.
+func (a *audit) sameOwner(r *actionRef) bool {
+	return a.owner != "" && strings.EqualFold(a.owner, r.Owner)
+}
+
 // ---- checks ----
 
 // pinCheck: ASSAY-GHA-001..005 (mutable references).
@@ -448,6 +453,10 @@ func (pinCheck) VisitJob(a *audit, j *Job) {
 		if f.secretsOrOID {
 			sev = core.SeverityHigh
 			msg += ", and it receives this repository's secrets"
+		}
+		if a.sameOwner(r) {
+			sev = core.SeverityLow
+			msg += " (same owner as this repository)"
 		}
 		a.reportAt(ruleReusableUnpinned, sev, j.Uses, msg, "uses: "+r.Raw, usesComponentID(a, r, j.Uses))
 	}
@@ -517,6 +526,10 @@ func (pinCheck) VisitStep(a *audit, j *Job, s *Step) {
 	if a.facts[j].secretsOrOID {
 		sev = core.SeverityHigh
 		msg += "; the job holds secrets or an OIDC token a hijacked action could steal"
+	}
+	if a.sameOwner(r) {
+		sev = core.SeverityLow
+		msg = fmt.Sprintf("action %s from this repository's own owner is referenced by %s instead of a commit SHA", r.Display(), refWord(r.Ref))
 	}
 	a.reportAt(ruleUnpinnedAction, sev, s.Uses, msg, "uses: "+r.Raw, comp)
 }
@@ -822,7 +835,7 @@ func (secretsInheritCheck) VisitJob(a *audit, j *Job) {
 	if r == nil || !r.remote() || !j.inheritSecrets || firstParty(r.Owner) {
 		return
 	}
-	if a.owner != "" && strings.EqualFold(a.owner, r.Owner) {
+	if a.sameOwner(r) {
 		return
 	}
 	sev := ruleSecretsInherit.Severity

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -27,7 +28,8 @@ func TestCorpusDump(t *testing.T) {
 			t.Fatal(err)
 		}
 		rel, _ := filepath.Rel(sharedCorpus, f)
-		res := auditSource(rel, kindWorkflow, src, nil, "")
+		owner, _, _ := strings.Cut(filepath.Base(filepath.Dir(f)), "__")
+		res := auditSource(rel, kindWorkflow, src, nil, owner)
 		for _, fd := range res.Findings {
 			if os.Getenv("ASSAY_DUMP") == "all" || fd.Severity >= 2 {
 				fmt.Printf("%s: %s %s: %s | %s\n", fd.Location, fd.Severity, fd.RuleID, fd.Message, fd.Evidence)

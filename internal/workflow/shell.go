@@ -86,7 +86,8 @@ func findPipeInstalls(script string) []pipeInstall {
 				if k := strings.IndexAny(after, ";&|"); k >= 0 {
 					after = after[:k]
 				}
-				p.LatestTool = !reVersionArg.MatchString(after) && p.Pinning != "version" && p.Pinning != "commit"
+				// Install scripts fetch the latest release unless told a version.
+				p.LatestTool = !reVersionArg.MatchString(after)
 			}
 		}
 		out = append(out, p)
