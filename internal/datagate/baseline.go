@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -80,6 +81,9 @@ type rowFeatures struct {
 	code   bool
 	inject bool
 	hosts  []string
+	// set by a screening enricher, in the parallel phase
+	post       []float64 // naive Bayes log-posteriors per baseline label
+	neighbours []int32   // near-identical baseline rows (when no exact copy)
 }
 
 func computeFeatures(r Row) rowFeatures {
@@ -91,20 +95,29 @@ func computeFeatures(r Row) rowFeatures {
 	f.nb = nbFeatures(r.Text, f.toks, nil)
 	f.sig, f.hasSig = minhash(f.toks)
 	f.exact = exactKey(f.toks)
-	if m := urlRe.FindAllString(r.Text, 8); len(m) > 0 {
-		f.url = true
-		for _, u := range m {
-			f.hosts = append(f.hosts, urlHost(u))
+	// Regexes run only when a cheap substring pre-filter on the lower-cased
+	// text says they could match.
+	lower := strings.ToLower(r.Text)
+	if strings.Contains(lower, "http") || strings.Contains(lower, "www.") {
+		if m := urlRe.FindAllString(r.Text, 8); len(m) > 0 {
+			f.url = true
+			for _, u := range m {
+				f.hosts = append(f.hosts, urlHost(u))
+			}
 		}
 	}
-	f.code = codeRe.MatchString(r.Text)
-	f.inject = injectionRe.MatchString(r.Text)
+	if containsAny(lower, codeAnchors) {
+		f.code = codeRe.MatchString(r.Text)
+	}
+	if containsAny(lower, injectionAnchors) {
+		f.inject = injectionRe.MatchString(r.Text)
+	}
 	return f
 }
 
 // featureStream reads rows from rd and computes their features on all
 // cores, delivering them in input order to fn.
-func featureStream(ctx context.Context, rd *Reader, fn func(rowFeatures) error) error {
+func featureStream(ctx context.Context, rd *Reader, enrich func(*rowFeatures), fn func(rowFeatures) error) error {
 	workers := runtime.GOMAXPROCS(0)
 	const batch = 256
 	type chunk struct {
@@ -123,6 +136,9 @@ func featureStream(ctx context.Context, rd *Reader, fn func(rowFeatures) error) 
 				c.feats = make([]rowFeatures, len(c.rows))
 				for i, r := range c.rows {
 					c.feats[i] = computeFeatures(r)
+					if enrich != nil {
+						enrich(&c.feats[i])
+					}
 				}
 				close(c.done)
 			}
@@ -207,7 +223,7 @@ func LoadBaseline(ctx context.Context, path string, fields Fields) (*Baseline, e
 	var lengths []int32
 	seen := map[string]struct{}{}
 	rng := uint64(0x2545f4914f6cdd1d)
-	err = featureStream(ctx, rd, func(rf rowFeatures) error {
+	err = featureStream(ctx, rd, nil, func(rf rowFeatures) error {
 		r := rf.row
 		if r.Problem != "" || !r.HasText || !r.HasLabel || r.Label == "" {
 			b.skippedRows++

@@ -87,6 +87,8 @@ type Reader struct {
 	sep    byte
 	// skipped is the size of the last over-long record, consumed unbuffered.
 	skipped int64
+	// rawOnly skips field parsing: Next returns offsets and lines only.
+	rawOnly bool
 }
 
 // NewReader reads the header (CSV/TSV) and prepares to stream rows.
@@ -166,6 +168,9 @@ func (rd *Reader) Next() (Row, error) {
 		rd.index++
 		if tooLong {
 			row.Problem = fmt.Sprintf("row longer than %d bytes", MaxRecordBytes)
+			return row, nil
+		}
+		if rd.rawOnly {
 			return row, nil
 		}
 		if !utf8.Valid(body) {

@@ -254,6 +254,22 @@ var (
 	injectionRe = regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding)\s+(?:instructions|prompts?|rules|directions|context)\b|\byou\s+are\s+now\s+(?:dan|in\s+developer\s+mode|unrestricted|jailbroken)\b|\bdo\s+anything\s+now\b|\b(?:reveal|print|show|repeat)\s+(?:your|the)\s+(?:system\s+prompt|hidden\s+instructions|initial\s+instructions)\b|<\|im_start\|>|<\|system\|>|\[/?INST\]|<<SYS>>|\bnew\s+instructions\s*:|\bassistant\s+must\s+always\b`)
 )
 
+// Anchors: every match of codeRe / injectionRe contains one of these
+// (lower-case) substrings, so rows without any skip the regex.
+var (
+	codeAnchors      = []string{"```", "<script", "import", "subprocess", "os.system", "eval(", "exec(", "curl", "wget", "rm ", "base64", "powershell", "$(", "chmod"}
+	injectionAnchors = []string{"ignore", "disregard", "forget", "override", "you are now", "anything now", "reveal", "print", "show", "repeat", "<|", "[inst", "[/inst", "<<sys", "instructions", "must always"}
+)
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 func itoa(i int) string {
 	if i == 0 {
 		return "0"

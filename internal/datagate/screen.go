@@ -124,14 +124,26 @@ func Screen(ctx context.Context, path string, base *Baseline, opts Options) (*Re
 	if maxLen < 4096 {
 		maxLen = 4096
 	}
-	var post []float64
 	baseURL := float64(base.urlRows) / float64(base.Rows)
 	baseCode := float64(base.codeRows) / float64(base.Rows)
 	baseInj := float64(base.injectRows) / float64(base.Rows)
 	seen := map[string]struct{}{}
 	labelCounts := make([]int, len(base.Labels))
 	extraFields := map[string]int{}
-	err = featureStream(ctx, rd, func(rf rowFeatures) error {
+	// The baseline is read-only from here on: look-ups run in the parallel
+	// feature phase.
+	enrich := func(rf *rowFeatures) {
+		if rf.row.Problem != "" {
+			return
+		}
+		if _, ok := base.exact[rf.exact]; !ok && rf.hasSig {
+			rf.neighbours = base.neighbours(&rf.sig, 0.8, 64)
+		}
+		if len(rf.toks) > 0 && len(base.Labels) > 1 {
+			rf.post = base.logPosteriors(rf.nb, nil)
+		}
+	}
+	err = featureStream(ctx, rd, enrich, func(rf rowFeatures) error {
 		r := rf.row
 		st := rowState{line: r.Line, label: -1}
 		defer func() { s.rows = append(s.rows, st) }()
@@ -200,7 +212,7 @@ func Screen(ctx context.Context, path string, base *Baseline, opts Options) (*Re
 					s.rowFinding(ruleFlip, r.Line, fmt.Sprintf("the baseline has this text %d time(s), never labelled %q (baseline label: %s)", other, r.Label, majority(base, ec)), core.Clip(r.Text, 100), 0)
 				}
 			} else if rf.hasSig {
-				if nb := base.neighbours(&rf.sig, 0.8, 64); len(nb) > 0 {
+				if nb := rf.neighbours; len(nb) > 0 {
 					counts := make([]int32, len(base.Labels))
 					for _, row := range nb {
 						counts[base.rowLab[row]]++
@@ -212,8 +224,7 @@ func Screen(ctx context.Context, path string, base *Baseline, opts Options) (*Re
 				}
 			}
 			// disagreement with the baseline model
-			if len(rf.toks) > 0 && len(base.Labels) > 1 {
-				post = base.logPosteriors(rf.nb, post)
+			if post := rf.post; len(post) > 0 {
 				best, bi := math.Inf(-1), -1
 				for l, lp := range post {
 					if l != li && lp > best {
@@ -596,6 +607,7 @@ func Split(path string, opts Options, res *Result, acceptPath, quarantinePath st
 	if err != nil {
 		return 0, 0, err
 	}
+	rd.rawOnly = true
 	open := func(p string) (*os.File, error) {
 		if p == "" {
 			return nil, nil
