@@ -242,6 +242,11 @@ func lockV2(rel string, entries map[string]*lockEntry, res *core.Result) map[str
 		if p == "" || !strings.Contains(p, "node_modules/") || bool(e.Link) {
 			continue
 		}
+		if e.Version == "" && e.Resolved == "" {
+			res.Errors = append(res.Errors, core.Error{Path: rel, Scanner: "npm/package-lock",
+				Reason: fmt.Sprintf("packages[%q] at line %d has no version; not recorded", core.Clip(p, 100), e.line)})
+			continue
+		}
 		local := installName(p)
 		name := string(e.Name)
 		if name == "" {
