@@ -46,6 +46,17 @@ func isURLOrPath(s string) bool {
 	return false
 }
 
+// isPEP508URL reports whether s is "name[extras] @ url" (PEP 508 URL form),
+// which must not be mistaken for a bare URL because it ends in ".whl".
+func isPEP508URL(s string) bool {
+	i := strings.IndexByte(s, '@')
+	if i <= 0 {
+		return false
+	}
+	r, err := parseReq(s[:i])
+	return err == nil && r.Spec == "" && r.Marker == "" && r.URL == ""
+}
+
 func parseURLRef(s string) urlRef {
 	u := urlRef{raw: s}
 	body := s

@@ -118,6 +118,7 @@ func (rs *reqScan) parseLines(p string, lines []logLine, mode reqMode, depth int
 		last        *reqEntry
 		inVia       bool
 	)
+	hasLocal := false
 	scope := scopeFromFileName(p)
 	for _, ll := range lines {
 		if rs.ctx.Err() != nil {
@@ -149,7 +150,9 @@ func (rs *reqScan) parseLines(p string, lines []logLine, mode reqMode, depth int
 		}
 		last, inVia = nil, false
 		if strings.HasPrefix(ll.text, "-") {
-			last = rs.optionLine(p, ll, mode, depth, report, scope)
+			var local bool
+			last, local = rs.optionLine(p, ll, mode, depth, report, scope)
+			hasLocal = hasLocal || local
 			if last != nil {
 				fileEntries = append(fileEntries, last)
 			}
@@ -157,7 +160,8 @@ func (rs *reqScan) parseLines(p string, lines []logLine, mode reqMode, depth int
 		}
 		reqPart, optToks := splitArgsOptions(ll.text)
 		opts, _ := parseOptions(optToks)
-		e := rs.requirement(p, ll, reqPart, opts, mode, report, false, scope)
+		e, local := rs.requirement(p, ll, reqPart, opts, mode, report, false, scope)
+		hasLocal = hasLocal || local
 		if e != nil {
 			fileEntries = append(fileEntries, e)
 			last = e
@@ -179,17 +183,18 @@ func (rs *reqScan) parseLines(p string, lines []logLine, mode reqMode, depth int
 		}
 		e.comp.Properties[core.PropSource] = source
 		if compiled {
-			e.comp.Direct = directFromVia(e.via, listed)
+			e.comp.Direct = directFromVia(e.via, listed, hasLocal)
 		}
 	}
 }
 
 // directFromVia decides, for a resolver-written file, whether a requirement
 // is declared by the project: no "# via" at all (uv export lists direct
-// requirements bare), "via -r file" (pip-compile), or "via X" where X is
-// not itself listed - the project or a workspace member, installed from
-// its source tree ("-e .").
-func directFromVia(via []string, listed map[string]bool) bool {
+// requirements bare), "via -r file" (pip-compile), "via proj (pyproject.toml)"
+// (uv pip compile), or - when the file installs the project from its source
+// tree ("-e .") - "via X" where X is not itself listed, i.e. the project or
+// a workspace member.
+func directFromVia(via []string, listed map[string]bool, hasLocal bool) bool {
 	if len(via) == 0 {
 		return true
 	}
@@ -200,11 +205,14 @@ func directFromVia(via []string, listed map[string]bool) bool {
 		if strings.HasPrefix(v, "-") {
 			continue
 		}
+		if strings.HasSuffix(v, "(pyproject.toml)") || strings.HasSuffix(v, "(setup.py)") || strings.HasSuffix(v, "(setup.cfg)") {
+			return true
+		}
 		name := v
 		if i := strings.IndexAny(name, " [("); i >= 0 {
 			name = name[:i]
 		}
-		if !listed[normalizeName(name)] {
+		if hasLocal && !listed[normalizeName(name)] {
 			return true
 		}
 	}
@@ -213,10 +221,9 @@ func directFromVia(via []string, listed map[string]bool) bool {
 
 // optionLine handles a line that starts with an option; it returns the
 // entry for an editable requirement.
-func (rs *reqScan) optionLine(p string, ll logLine, mode reqMode, depth int, report bool, scope string) *reqEntry {
+func (rs *reqScan) optionLine(p string, ll logLine, mode reqMode, depth int, report bool, scope string) (*reqEntry, bool) {
 	toks := strings.Fields(ll.text)
 	opts, _ := parseOptions(toks)
-	var entry *reqEntry
 	for i, o := range opts {
 		switch o.name {
 		case "requirement", "constraint":
@@ -230,8 +237,7 @@ func (rs *reqScan) optionLine(p string, ll logLine, mode reqMode, depth int, rep
 				rs.errAt(p, ll.line, report, "-e without a path or URL")
 				continue
 			}
-			entry = rs.requirement(p, ll, o.value, opts[i+1:], mode, report, true, scope)
-			return entry
+			return rs.requirement(p, ll, o.value, opts[i+1:], mode, report, true, scope)
 		case "extra-index-url", "find-links":
 			if o.value == "" {
 				rs.errAt(p, ll.line, report, "--%s without a URL", o.name)
@@ -244,11 +250,12 @@ func (rs *reqScan) optionLine(p string, ll logLine, mode reqMode, depth int, rep
 			rs.extra = append(rs.extra, indexOpt{file: p, line: ll.line, col: ll.col, opt: o.name, url: o.value, report: report})
 		}
 	}
-	return entry
+	return nil, false
 }
 
 // requirement handles a requirement (PEP 508 or URL/path) and its options.
-func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []option, mode reqMode, report, editable bool, scope string) *reqEntry {
+// local is true for an unnamed local source tree ("-e .").
+func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []option, mode reqMode, report, editable bool, scope string) (_ *reqEntry, local bool) {
 	var hashes []core.Hash
 	for _, o := range opts {
 		if o.name != "hash" {
@@ -265,7 +272,7 @@ func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []opti
 		r   req
 		ref *urlRef
 	)
-	if isURLOrPath(reqPart) {
+	if !isPEP508URL(reqPart) && isURLOrPath(reqPart) {
 		u := parseURLRef(reqPart)
 		ref = &u
 		r.Name = u.name
@@ -274,7 +281,7 @@ func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []opti
 		r, err = parseReq(reqPart)
 		if err != nil {
 			rs.errAt(p, ll.line, report, "%v", err)
-			return nil
+			return nil, false
 		}
 		if r.URL != "" {
 			u := parseURLRef(r.URL)
@@ -285,7 +292,7 @@ func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []opti
 		if r.Name != "" && r.Spec != "" {
 			rs.constraints[normalizeName(r.Name)] = r.Spec
 		}
-		return nil
+		return nil, false
 	}
 	e := &reqEntry{file: p, line: ll.line, col: ll.col, raw: ll.text, hashed: len(hashes) > 0, report: report}
 	if ref != nil {
@@ -293,10 +300,10 @@ func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []opti
 		e.mutable = ref.mutableReason(e.hashed)
 		if r.Name == "" {
 			if ref.local {
-				return nil // the project's own source ("-e .", "./libs/x"): not a dependency
+				return nil, true // the project's own source ("-e .", "./libs/x"): not a dependency
 			}
 			rs.errAt(p, ll.line, report, "cannot tell the package name of %s; add #egg=<name> or use 'name @ url'", clip(e.url))
-			return e
+			return e, false
 		}
 	}
 	version, pinned := r.pinned()
@@ -325,7 +332,7 @@ func (rs *reqScan) requirement(p string, ll logLine, reqPart string, opts []opti
 	}
 	e.comp = &c
 	rs.entries = append(rs.entries, e)
-	return e
+	return e, false
 }
 
 // include follows -r/-c target from file `from`.
