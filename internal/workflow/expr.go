@@ -147,7 +147,7 @@ func contextRefs(expr string) []ctxRef {
 				case '[':
 					// ['name'] is a property; anything else an index.
 					end := matchBracket(expr, i)
-					inner := strings.TrimSpace(expr[i+1 : end])
+					inner := strings.TrimSpace(expr[i+1 : max(end, i+1)])
 					if len(inner) >= 2 && inner[0] == '\'' && inner[len(inner)-1] == '\'' {
 						path = append(path, strings.ToLower(inner[1:len(inner)-1]))
 					} else {
@@ -170,7 +170,7 @@ func contextRefs(expr string) []ctxRef {
 	return out
 }
 
-// matchBracket returns the index of the ] closing the [ at i (len-1 when unclosed).
+// matchBracket returns the index of the ] closing the [ at i (len(s) when unclosed).
 func matchBracket(s string, i int) int {
 	depth := 0
 	inStr := false
@@ -191,7 +191,7 @@ func matchBracket(s string, i int) int {
 			}
 		}
 	}
-	return len(s) - 1
+	return len(s)
 }
 
 // untrustedPaths are the github context properties an outsider writes: they
