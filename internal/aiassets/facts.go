@@ -3,6 +3,8 @@ package aiassets
 import (
 	"strings"
 
+	ts "github.com/tree-sitter/go-tree-sitter"
+
 	"github.com/assay-dev/assay/internal/core"
 )
 
@@ -51,6 +53,16 @@ type call struct {
 	target string
 	loc    core.Location
 	text   string // the call's source text, clipped, for evidence
+	// inErr: the call lies inside a syntax-error region (TypeScript
+	// annotations under the JavaScript grammar, broken code). It still
+	// names components, but never yields a finding.
+	inErr bool
+}
+
+// site is a call node and whether it lies in an ERROR region.
+type site struct {
+	node  ts.Node
+	inErr bool
 }
 
 // arg returns the positional argument i or keyword k (k first).

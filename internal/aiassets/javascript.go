@@ -16,7 +16,7 @@ type jsFront struct {
 	imports map[string]string // local name -> module path (+ ".export" for named imports)
 	consts  map[string][]ts.Node
 	targets map[uintptr]string
-	sites   []ts.Node
+	sites   []site
 }
 
 func analyzeJS(ctx context.Context, src []byte, loc locator) *fileFacts {
@@ -33,7 +33,8 @@ func analyzeJS(ctx context.Context, src []byte, loc locator) *fileFacts {
 		facts.imports[q] = true
 	}
 	for i := range f.sites {
-		if c, ok := f.call(&f.sites[i]); ok {
+		if c, ok := f.call(&f.sites[i].node); ok {
+			c.inErr = f.sites[i].inErr
 			facts.calls = append(facts.calls, c)
 		}
 	}
@@ -49,6 +50,10 @@ func (f *jsFront) visit(n *ts.Node, kind string, inErr bool) bool {
 			f.importStmt(n)
 		}
 		return false
+	case "lexical_declaration", "variable_declaration":
+		if !inErr {
+			f.typedDeclarations(n)
+		}
 	case "variable_declarator":
 		if inErr {
 			return true
@@ -86,11 +91,38 @@ func (f *jsFront) visit(n *ts.Node, kind string, inErr bool) bool {
 			}
 		}
 	case "call_expression", "new_expression":
-		if !inErr || kind == "new_expression" {
-			f.sites = append(f.sites, *n)
-		}
+		f.sites = append(f.sites, site{*n, inErr})
 	}
 	return true
+}
+
+// typedDeclarations recovers TypeScript's "const X: T = v", which the
+// JavaScript grammar parses as ERROR(X) followed by the declarator "T = v":
+// X is bound to v.
+func (f *jsFront) typedDeclarations(n *ts.Node) {
+	pending := ""
+	for i := uint(0); i < n.NamedChildCount(); i++ {
+		c := n.NamedChild(i)
+		switch f.g.kind(c) {
+		case "ERROR":
+			pending = ""
+			if c.NamedChildCount() == 1 && f.g.kind(c.NamedChild(0)) == "identifier" {
+				pending = text(c.NamedChild(0), f.src)
+			}
+		case "variable_declarator":
+			if pending == "" {
+				continue
+			}
+			if val := c.ChildByFieldName("value"); val != nil {
+				val = f.unwrap(val)
+				f.consts[pending] = append(f.consts[pending], *val)
+				if k := f.g.kind(val); k == "call_expression" || k == "new_expression" {
+					f.targets[val.Id()] = pending
+				}
+			}
+			pending = ""
+		}
+	}
 }
 
 func (f *jsFront) unwrap(n *ts.Node) *ts.Node {

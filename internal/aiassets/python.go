@@ -21,7 +21,7 @@ type pyFront struct {
 	imports map[string]string    // local name -> qualified module path
 	assigns map[string][]ts.Node // name -> every value assigned to it
 	targets map[uintptr]string   // call node id -> assignment target
-	sites   []ts.Node
+	sites   []site
 	flags   []flagPair // "trust_remote_code": True in dict literals
 }
 
@@ -48,7 +48,8 @@ func analyzePython(ctx context.Context, src []byte, loc locator) (*fileFacts, []
 		facts.imports[q] = true
 	}
 	for i := range f.sites {
-		if c, ok := f.call(&f.sites[i]); ok {
+		if c, ok := f.call(&f.sites[i].node); ok {
+			c.inErr = f.sites[i].inErr
 			facts.calls = append(facts.calls, c)
 		}
 	}
@@ -99,9 +100,7 @@ func (f *pyFront) visit(n *ts.Node, kind string, inErr bool) bool {
 			f.assigns[name] = append(f.assigns[name], *val)
 		}
 	case "call":
-		if !inErr {
-			f.sites = append(f.sites, *n)
-		}
+		f.sites = append(f.sites, site{*n, inErr})
 	case "pair":
 		if inErr {
 			return true

@@ -124,6 +124,9 @@ func joinSet(m map[string]bool) string {
 
 func (e *emitter) finding(r core.Rule, c *call, msg, evidence, component string) *core.Finding {
 	f := r.New(c.loc, msg, evidence)
+	if c.inErr {
+		return &f // not reported: the syntax around it did not parse
+	}
 	f.Component = component
 	e.findings = append(e.findings, f)
 	return &e.findings[len(e.findings)-1]
@@ -699,6 +702,9 @@ func (e *emitter) serviceCall(c *call) {
 		via = "litellm"
 		if model != "" {
 			p = litellmProvider(model)
+			if pfx, rest, ok := strings.Cut(model, "/"); ok && p != "litellm" && pfx != "" {
+				model = rest // "anthropic/claude-3-opus" is claude-3-opus at anthropic
+			}
 		}
 	}
 	u := e.services[p]

@@ -50,6 +50,9 @@ func (g *grammar) kind(n *ts.Node) string {
 	if int(id) < len(g.kinds) {
 		return g.kinds[id]
 	}
+	if id == 0xFFFF { // tree-sitter's builtin error symbol
+		return "ERROR"
+	}
 	return ""
 }
 
