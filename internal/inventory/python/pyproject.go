@@ -228,7 +228,7 @@ func (pp *pyproj) poetryDep(name string, m map[string]any, loc core.Location, sc
 		scope = "optional"
 	}
 	c := pp.component(name, spec, loc, scope, group)
-	if declared != "" && declared != c.Requirement && c.Version == "" {
+	if declared != "" && declared != "*" && declared != c.Requirement && c.Version == "" {
 		setProp(c, propDeclared, declared)
 	}
 	marker := str(m, "markers")
