@@ -115,13 +115,39 @@ func parseHash(s string) (core.Hash, bool) {
 	if i <= 0 {
 		return core.Hash{}, false
 	}
-	alg := strings.ToLower(s[:i])
-	val := strings.ToLower(strings.TrimSpace(s[i+1:]))
-	want := map[string]int{"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}[alg]
-	if want == 0 || len(val) != want || !isHex(val) {
+	alg := s[:i]
+	var want int
+	switch strings.ToLower(alg) {
+	case "sha256":
+		alg, want = "sha256", 64
+	case "sha512":
+		alg, want = "sha512", 128
+	case "sha384":
+		alg, want = "sha384", 96
+	case "sha224":
+		alg, want = "sha224", 56
+	case "sha1":
+		alg, want = "sha1", 40
+	case "md5":
+		alg, want = "md5", 32
+	default:
 		return core.Hash{}, false
 	}
-	return core.Hash{Algorithm: alg, Value: val}, true
+	val := strings.TrimSpace(s[i+1:])
+	if len(val) != want || !isHex(val) {
+		return core.Hash{}, false
+	}
+	return core.Hash{Algorithm: alg, Value: lowerHex(val)}, true
+}
+
+// lowerHex lower-cases a hex digest without allocating when it already is.
+func lowerHex(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'F' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 func isHex(s string) bool {
