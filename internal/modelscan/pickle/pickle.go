@@ -207,7 +207,32 @@ type walker struct {
 	errOff  int64 // offset of the opcode being walked
 	lastTop Value // value popped by the last STOP
 	opsIn   int64 // ops in current stream
+	content int64 // ops other than PROTO/FRAME in current stream
 	depth   int   // nested pickle depth (joblib object arrays)
+	one     bool  // walk exactly one pickle
+}
+
+// One is the result of WalkOne: the walk and the value the pickle returns.
+type One struct {
+	Result *Result
+	Top    Value
+}
+
+// WalkOne walks exactly one pickle from r (leaving r positioned after its
+// STOP) and returns what it saw and the value it would return. Used for
+// formats that interleave pickles with raw data (legacy torch tar members).
+func WalkOne(r *bufio.Reader, lim Limits, classify func(module, name string) (Class, string)) One {
+	if lim.MaxOps == 0 {
+		lim = DefaultLimits
+	}
+	if classify == nil {
+		classify = Classify
+	}
+	src := &readerSource{r: r}
+	w := &walker{src: src, lim: lim, classes: classify, res: &Result{}, one: true}
+	w.run()
+	w.res.Bytes = src.pos()
+	return One{Result: w.res, Top: w.lastTop}
 }
 
 // Walk walks every pickle in r (a multi-pickle stream) and returns what it
@@ -246,6 +271,9 @@ func (w *walker) run() {
 			return
 		}
 		if w.stream > 0 {
+			if w.one {
+				return
+			}
 			b, err := w.src.peek()
 			if err != nil {
 				return // clean end
@@ -265,7 +293,7 @@ func (w *walker) run() {
 		w.memo = w.memo[:0]
 		w.memoSet = w.memoSet[:0]
 		w.sparse = nil
-		w.opsIn = 0
+		w.opsIn, w.content = 0, 0
 		start := w.src.pos()
 		nImports := len(w.res.Imports)
 		err := w.stream1()
@@ -290,7 +318,7 @@ func (w *walker) run() {
 			_ = start
 			return
 		}
-		b := &Break{Offset: w.errOff, Stream: w.stream, Reason: err.Error(), AfterContent: w.opsIn > 1 || w.stream > 0}
+		b := &Break{Offset: w.errOff, Stream: w.stream, Reason: err.Error(), AfterContent: w.content > 0 || w.stream > 0}
 		var oe *ourError
 		if errors.As(err, &oe) {
 			b.Ours = true
@@ -546,6 +574,9 @@ func (w *walker) stream1() error {
 				return fmt.Errorf("truncated inside %s at offset %d", opName(op), off)
 			}
 			return fmt.Errorf("%s at offset %d: %w", opName(op), off, err)
+		}
+		if op != 0x80 && op != 0x95 {
+			w.content++
 		}
 	}
 }
@@ -1153,7 +1184,7 @@ func (w *walker) joblibArray(off int64, state Value) error {
 		saved := *w
 		w.depth++
 		w.stack, w.marks, w.memo, w.memoSet, w.sparse = nil, nil, nil, nil, nil
-		w.opsIn = 0
+		w.opsIn, w.content = 0, 0
 		err := w.stream1()
 		saved.res = w.res
 		saved.errOff = w.errOff

@@ -203,13 +203,14 @@ func TestWalkMalformed(t *testing.T) {
 		after            bool
 	}{
 		{"not a pickle", "\xffhello world", "invalid opcode", false},
-		{"truncated BINUNICODE", "\x80\x02X\xff\xff\xff\x7fabc", "truncated", true},
+		{"truncated BINUNICODE", "\x80\x02X\xff\xff\xff\x7fabc", "truncated", false},
 		{"no STOP", "\x80\x02]", "truncated", true},
+		{"garbage after content", "\x80\x02]\xff", "invalid opcode", true},
 		{"bad protocol", "\x80\x09.", "unsupported pickle protocol", false},
-		{"stack underflow", "\x80\x02R", "stack underflow", true},
-		{"memo miss", "\x80\x02h\x05.", "memo key 5 not found", true},
-		{"huge BINUNICODE8", "\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\xff", "impossible", true},
-		{"pop mark without mark", "\x80\x021", "MARK not found", true},
+		{"stack underflow", "\x80\x02R", "stack underflow", false},
+		{"memo miss", "\x80\x02h\x05.", "memo key 5 not found", false},
+		{"huge BINUNICODE8", "\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\xff", "impossible", false},
+		{"pop mark without mark", "\x80\x021", "MARK not found", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
