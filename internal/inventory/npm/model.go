@@ -3,6 +3,7 @@ package npm
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -390,21 +391,77 @@ func uniqueSorted(s []string) []string {
 	return out
 }
 
-// emit converts the parsed packages into components in a stable order.
-func emit(pkgs map[string]*pkg, source string) []core.Component {
+// Field bounds: npm names are at most 214 bytes; versions and specs beyond
+// these lengths are not real and are refused rather than copied into reports.
+const (
+	maxNameLen    = 214
+	maxVersionLen = 256
+	maxSpecLen    = 2048
+)
+
+// invalidReason says why a package cannot become a component ("" when it can).
+func (p *pkg) invalidReason() string {
+	switch {
+	case p.name == "":
+		return "empty package name"
+	case len(p.name) > maxNameLen:
+		return fmt.Sprintf("package name longer than %d bytes", maxNameLen)
+	case strings.IndexFunc(p.name, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return fmt.Sprintf("package name %q contains whitespace or control characters", core.Clip(p.name, 60))
+	case len(p.version) > maxVersionLen:
+		return fmt.Sprintf("version of %s longer than %d bytes", core.Clip(p.name, 60), maxVersionLen)
+	case len(p.requirement) > maxSpecLen:
+		return fmt.Sprintf("specifier of %s longer than %d bytes", core.Clip(p.name, 60), maxSpecLen)
+	}
+	return ""
+}
+
+// maxErrorsPerFile bounds how many per-entry Errors one file may produce.
+const maxErrorsPerFile = 20
+
+// addError appends a per-entry error, keeping at most maxErrorsPerFile.
+func addError(res *core.Result, rel, scanner, reason string) {
+	n := 0
+	for _, e := range res.Errors {
+		if e.Path == rel {
+			n++
+		}
+	}
+	if n < maxErrorsPerFile {
+		res.Errors = append(res.Errors, core.Error{Path: rel, Scanner: scanner, Reason: reason})
+	}
+}
+
+// emit appends the parsed packages to res as components in a stable order;
+// packages with invalid fields become Errors instead.
+func emit(rel, scanner string, pkgs map[string]*pkg, source string, res *core.Result) {
 	keys := make([]string, 0, len(pkgs))
-	for k := range pkgs {
+	dropped := map[int]bool{}
+	for k, p := range pkgs {
+		if why := p.invalidReason(); why != "" {
+			addError(res, rel, scanner, fmt.Sprintf("entry at line %d: %s; not recorded", p.loc.Line, why))
+			dropped[p.loc.Line] = true
+			delete(pkgs, k)
+			continue
+		}
 		keys = append(keys, k)
 	}
+	if len(dropped) > 0 { // no findings about entries that are not recorded
+		kept := res.Findings[:0]
+		for _, f := range res.Findings {
+			if f.Location.Path != rel || !dropped[f.Location.Line] {
+				kept = append(kept, f)
+			}
+		}
+		res.Findings = kept
+	}
 	sort.Strings(keys)
-	out := make([]core.Component, 0, len(keys))
 	for _, k := range keys {
 		p := pkgs[k]
 		c := p.component(source)
 		c.DependsOn = dependsOnPurls(pkgs, p)
-		out = append(out, c)
+		res.Components = append(res.Components, c)
 	}
-	return out
 }
 
 // unpinnedFinding builds an ASSAY-INV-101 finding.

@@ -226,6 +226,10 @@ func parsePackageJSON(rel string, data []byte, hasLockfile bool) (core.Result, e
 	sort.SliceStable(m.deps, func(i, j int) bool { return m.deps[i].line < m.deps[j].line })
 	for _, dd := range m.deps {
 		loc := core.Location{Path: rel, Line: dd.line, Column: dd.col}
+		if pre := (&pkg{name: dd.name, requirement: dd.spec}); pre.invalidReason() != "" {
+			addError(&res, rel, "npm/package-json", fmt.Sprintf("%s at line %d: %s; not recorded", dd.section, dd.line, pre.invalidReason()))
+			continue
+		}
 		p := &pkg{name: dd.name, direct: true, scope: depSections[dd.section], loc: loc}
 		spec := strings.TrimSpace(dd.spec)
 		switch classifySpec(spec) {
@@ -281,6 +285,10 @@ func parsePackageJSON(rel string, data []byte, hasLockfile bool) (core.Result, e
 		if o, ok := m.overrides[dd.name]; ok {
 			p.setProp(PropOverride, o)
 		}
+		if why := p.invalidReason(); why != "" {
+			addError(&res, rel, "npm/package-json", fmt.Sprintf("%s at line %d: %s; not recorded", dd.section, dd.line, why))
+			continue
+		}
 		res.Components = append(res.Components, p.component(core.SourceManifest))
 	}
 	return res, nil
@@ -335,7 +343,10 @@ func parseInstalledPackageJSON(rel string, data []byte) (core.Result, error) {
 	if dirName != m.name {
 		p.setProp(PropAlias, dirName)
 	}
-	if m.license != "" {
+	if why := p.invalidReason(); why != "" {
+		return core.Result{Errors: []core.Error{{Path: rel, Scanner: "npm/package-json", Reason: why + "; not recorded"}}}, nil
+	}
+	if m.license != "" && len(m.license) <= maxSpecLen {
 		p.licenses = []string{m.license}
 	}
 	p.hashes = parseIntegrity(m.integrity)

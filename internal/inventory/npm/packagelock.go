@@ -115,11 +115,10 @@ func parsePackageLock(rel string, data []byte, sib *manifest) (core.Result, erro
 		pkgs = lockV1(rel, v1, sib, &res)
 	}
 	resolveGraph(pkgs, false)
-	comps := emit(pkgs, core.SourceLockfile)
-	for i := range comps {
-		comps[i].Properties[PropLockfile] = fmt.Sprint(lockVersion)
+	for _, p := range pkgs {
+		p.setProp(PropLockfile, fmt.Sprint(lockVersion))
 	}
-	res.Components = comps
+	emit(rel, "npm/package-lock", pkgs, core.SourceLockfile, &res)
 	return res, nil
 }
 

@@ -56,10 +56,10 @@ func parsePnpmLock(rel string, data []byte) (core.Result, error) {
 		l.addImporter(root) // 5.x/6.x single-project layout
 	}
 	resolveGraph(l.pkgs, true)
-	l.res.Components = emit(l.pkgs, core.SourceLockfile)
-	for i := range l.res.Components {
-		l.res.Components[i].Properties[PropLockfile] = "pnpm-" + lv
+	for _, p := range l.pkgs {
+		p.setProp(PropLockfile, "pnpm-"+core.Clip(lv, 20))
 	}
+	emit(rel, "npm/pnpm-lock", l.pkgs, core.SourceLockfile, &l.res)
 	return l.res, nil
 }
 

@@ -184,10 +184,10 @@ func parseYarnClassic(rel string, data []byte, sibs []*manifest) (core.Result, e
 	}
 	markDirect(pkgs, byDesc, sibs)
 	resolveGraph(pkgs, true)
-	res.Components = emit(pkgs, core.SourceLockfile)
-	for i := range res.Components {
-		res.Components[i].Properties[PropLockfile] = "yarn-v1"
+	for _, p := range pkgs {
+		p.setProp(PropLockfile, "yarn-v1")
 	}
+	emit(rel, "npm/yarn-lock", pkgs, core.SourceLockfile, &res)
 	return res, nil
 }
 
@@ -424,11 +424,11 @@ func parseYarnBerry(rel string, data []byte, sibs []*manifest) (core.Result, err
 	// package.json gives the dev/optional/peer scope of direct deps.
 	markDirect(pkgs, byDesc, sibs)
 	resolveGraph(pkgs, true)
-	res.Components = emit(pkgs, core.SourceLockfile)
 	ver := mapGetStr(meta, "version")
-	for i := range res.Components {
-		res.Components[i].Properties[PropLockfile] = "yarn-berry-" + ver
+	for _, p := range pkgs {
+		p.setProp(PropLockfile, "yarn-berry-"+core.Clip(ver, 20))
 	}
+	emit(rel, "npm/yarn-lock", pkgs, core.SourceLockfile, &res)
 	return res, nil
 }
 
