@@ -492,7 +492,7 @@ func (m *matcher) describeBad(msg *strings.Builder, c *core.Component, p hit, wh
 	case c.Kind == core.KindAction:
 		fmt.Fprintf(msg, "%s: %s.", displayRef(c), what)
 		if e.Window != nil {
-			fmt.Fprintf(msg, " Tags were force-pushed to malicious code between %s and %s UTC; any workflow run using this ref in that window exposed its secrets — rotate them.", e.Window.Start, e.Window.End)
+			fmt.Fprintf(msg, " Tags were force-pushed to malicious code %s; any workflow run using this ref in that window exposed its secrets — rotate them.", windowText(e.Window))
 		}
 		if e.Via != "" {
 			fmt.Fprintf(msg, " Affected through %s.", e.Via)
@@ -678,4 +678,21 @@ func (m *matcher) unpinned(c *core.Component, already bool) (core.Finding, bool)
 	f := ruleUnpinned.New(loc, fmt.Sprintf("%s is declared with %s and no %s lockfile covers %s: every install takes the newest release.%s", c.Name, what, eco, dirOf(loc.Path), also), core.Clip(evidence(c), 200))
 	f.Component = c.ID()
 	return f, true
+}
+
+// windowText renders a tag-rewrite window: whole days as dates, otherwise
+// minutes in UTC.
+func windowText(w *Window) string {
+	s, e := w.Start, w.End
+	if strings.HasSuffix(s, "T00:00:00Z") && strings.HasSuffix(e, "T23:59:59Z") && len(s) >= 10 && len(e) >= 10 {
+		if s[:10] == e[:10] {
+			return "on " + s[:10] + " (UTC)"
+		}
+		return "between " + s[:10] + " and " + e[:10] + " (UTC)"
+	}
+	trim := func(t string) string {
+		t = strings.TrimSuffix(strings.TrimSuffix(t, "Z"), ":00")
+		return strings.Replace(t, "T", " ", 1)
+	}
+	return "between " + trim(s) + " and " + trim(e) + " UTC"
 }
