@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -327,19 +326,40 @@ func (a *audit) computeFacts(j *Job) *jobFacts {
 		if s.isAction("actions/github-script") && len(untrustedIn(scalar(s.withValue("script")), s.taintedEnv)) > 0 {
 			f.injected = true
 		}
-		if !f.publishes && stepPublishes(s) {
-			f.publishes = true
-		}
 	}
-	if mapGet(j.Node, "environment") != nil || publishWords.MatchString(j.ID) {
-		f.publishes = true // a deployment environment or a job named for it
+	if _, ok := a.wf.idTokenWrite(j); ok { // only ASSAY-GHA-032 needs it
+		f.publishes = jobPublishes(j)
 	}
 	return f
 }
 
+// jobPublishes reports whether a job looks like it publishes, deploys,
+// signs, attests or authenticates with OIDC.
+func jobPublishes(j *Job) bool {
+	if mapGet(j.Node, "environment") != nil || hasPublishWord(j.ID) {
+		return true // a deployment environment, or a job named for it
+	}
+	for _, s := range j.Steps {
+		if stepPublishes(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // publishWords are words in a job id, step name, input or script that say
 // the job publishes or authenticates (and so may need an OIDC token).
-var publishWords = regexp.MustCompile(`(?i)publish|deploy|release|getidtoken|id[-_]token|oidc|attest|provenance|cosign|sigstore|\bsign\b|trusted[-_ ]publish`)
+var publishWords = []string{"publish", "deploy", "release", "getidtoken", "id-token", "id_token", "oidc", "attest", "provenance", "cosign", "sigstore", " sign "}
+
+func hasPublishWord(s string) bool {
+	ls := strings.ToLower(s)
+	for _, w := range publishWords {
+		if strings.Contains(ls, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // stepPublishes reports whether a step looks like it publishes, signs,
 // attests or authenticates with OIDC.
@@ -359,15 +379,12 @@ func stepPublishes(s *Step) bool {
 			}
 		}
 	}
-	if publishWords.MatchString(scalar(mapGet(s.Node, "name"))) {
-		return true
-	}
-	if s.Run != nil && publishWords.MatchString(s.Run.Value) {
+	if hasPublishWord(scalar(mapGet(s.Node, "name"))) || (s.Run != nil && hasPublishWord(s.Run.Value)) {
 		return true
 	}
 	found := false
 	pairs(s.With, func(k, v *yaml.Node) {
-		if publishWords.MatchString(k.Value) || publishWords.MatchString(scalar(v)) {
+		if !found && (hasPublishWord(k.Value) || hasPublishWord(scalar(v))) {
 			found = true
 		}
 	})

@@ -51,7 +51,7 @@ func findPipeInstalls(script string) []pipeInstall {
 			i++
 		}
 		trimmed := strings.TrimSpace(cmd)
-		if strings.HasPrefix(trimmed, "#") {
+		if strings.HasPrefix(trimmed, "#") || !mayFetch(cmd) {
 			continue
 		}
 		loc := rePipeShell.FindStringIndex(cmd)
@@ -96,6 +96,17 @@ func findPipeInstalls(script string) []pipeInstall {
 		}
 	}
 	return out
+}
+
+// mayFetch is the cheap pre-filter before the regular expressions: a line
+// that names no downloader cannot pipe one into a shell.
+func mayFetch(line string) bool {
+	for _, w := range []string{"curl", "wget", "iwr", "irm", "nvoke-", "NVOKE-", "ownloadString", "CURL", "WGET", "IWR", "IRM"} {
+		if strings.Contains(line, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), sub) }
