@@ -22,10 +22,14 @@ type Baseline struct {
 	Labels      []string       // in first-seen order
 	LabelIx     map[string]int // label -> index
 	LabelCounts []int
-	// token statistics: document frequency and per-label counts for naive Bayes.
-	tokDF       map[string]int32
-	tokLab      map[tokLab]int32
+	// token statistics: a vocabulary of interned tokens, their document
+	// frequency, and per-label counts for naive Bayes (counts[label][id]).
+	vocab       map[string]int32
+	df          []int32
+	counts      [][]int32
 	labelTokens []int64
+	logPrior    []float64 // log P(label), set after loading
+	logDen      []float64 // log(tokens in label + |V|+1), set after loading
 	// exact copies: normalised text hash -> per-label row counts.
 	exact map[uint64][]int32
 	// LSH over baseline rows: sorted (band key, row) pairs + row labels/signatures.
@@ -58,11 +62,6 @@ const (
 	calibFloor    = 2.0
 	calibMinCount = 50
 )
-
-type tokLab struct {
-	tok string
-	lab uint16
-}
 
 type bandEntry struct {
 	key uint64
@@ -215,13 +214,11 @@ func LoadBaseline(ctx context.Context, path string, fields Fields) (*Baseline, e
 	}
 	b := &Baseline{
 		LabelIx: map[string]int{},
-		tokDF:   map[string]int32{},
-		tokLab:  map[tokLab]int32{},
+		vocab:   map[string]int32{},
 		exact:   map[uint64][]int32{},
 		hosts:   map[string]int{},
 	}
 	var lengths []int32
-	seen := map[string]struct{}{}
 	rng := uint64(0x2545f4914f6cdd1d)
 	err = featureStream(ctx, rd, nil, func(rf rowFeatures) error {
 		r := rf.row
@@ -242,19 +239,25 @@ func LoadBaseline(ctx context.Context, path string, fields Fields) (*Baseline, e
 			b.Labels = append(b.Labels, r.Label)
 			b.LabelCounts = append(b.LabelCounts, 0)
 			b.labelTokens = append(b.labelTokens, 0)
+			b.counts = append(b.counts, make([]int32, len(b.df), cap(b.df)))
 		}
 		b.LabelCounts[li]++
 		idx := int32(b.Rows)
 		b.Rows++
 		lengths = append(lengths, int32(len(r.Text)))
-		clear(seen)
-		for _, t := range rf.nb {
-			b.tokLab[tokLab{t, uint16(li)}]++
-			b.labelTokens[li]++
-			if _, dup := seen[t]; !dup {
-				seen[t] = struct{}{}
-				b.tokDF[t]++
+		for _, t := range rf.nb { // nb features are already unique per row
+			id, ok := b.vocab[t]
+			if !ok {
+				id = int32(len(b.df))
+				b.vocab[t] = id
+				b.df = append(b.df, 0)
+				for l := range b.counts {
+					b.counts[l] = append(b.counts[l], 0)
+				}
 			}
+			b.df[id]++
+			b.counts[li][id]++
+			b.labelTokens[li]++
 		}
 		ec := b.exact[rf.exact]
 		if ec == nil {
@@ -303,6 +306,11 @@ func LoadBaseline(ctx context.Context, path string, fields Fields) (*Baseline, e
 	sort.Slice(b.bands, func(i, j int) bool { return b.bands[i].key < b.bands[j].key })
 	sort.Slice(lengths, func(i, j int) bool { return lengths[i] < lengths[j] })
 	b.lenP99 = int(lengths[(len(lengths)-1)*99/100])
+	v := float64(len(b.df) + 1)
+	for l := range b.Labels {
+		b.logPrior = append(b.logPrior, math.Log(float64(b.LabelCounts[l])/float64(b.Rows)))
+		b.logDen = append(b.logDen, math.Log(float64(b.labelTokens[l])+v))
+	}
 	b.calibrate()
 	return b, nil
 }
@@ -393,15 +401,15 @@ func (b *Baseline) logPosteriorsLOO(toks []string, li int, out []float64) []floa
 			continue
 		}
 		lp := math.Log(lc / rows)
-		den := math.Log(lt + float64(len(b.tokDF)+1))
+		den := math.Log(lt + float64(len(b.df)+1))
 		for _, t := range toks {
-			c := float64(b.tokLab[tokLab{t, uint16(l)}])
-			df := b.tokDF[t]
+			id, ok := b.vocab[t]
+			if !ok || b.df[id] <= 1 {
+				continue // only in this row: unseen once it is left out
+			}
+			c := float64(b.counts[l][id])
 			if l == li {
 				c -= float64(own[t])
-			}
-			if df <= 1 {
-				continue // only in this row: unseen once it is left out
 			}
 			lp += math.Log(c+1) - den
 		}
@@ -427,21 +435,42 @@ func normalise(out []float64) []float64 {
 }
 
 // logPosteriors returns the naive Bayes log-probabilities of each label for
-// the tokens (multinomial, Laplace smoothing alpha=1), normalised.
+// the features (multinomial, Laplace smoothing alpha=1), normalised.
+// Features never seen in the baseline carry no evidence and are skipped.
 func (b *Baseline) logPosteriors(toks []string, out []float64) []float64 {
-	out = out[:0]
-	v := float64(len(b.tokDF) + 1)
-	for li := range b.Labels {
-		lp := math.Log(float64(b.LabelCounts[li]) / float64(b.Rows))
-		den := math.Log(float64(b.labelTokens[li]) + v)
-		for _, t := range toks {
-			c := b.tokLab[tokLab{t, uint16(li)}]
-			if c == 0 && b.tokDF[t] == 0 {
-				continue // unseen everywhere: no evidence either way
-			}
-			lp += math.Log(float64(c)+1) - den
+	out = append(out[:0], b.logPrior...)
+	for _, t := range toks {
+		id, ok := b.vocab[t]
+		if !ok {
+			continue
 		}
-		out = append(out, lp)
+		for l := range out {
+			out[l] += logInc(b.counts[l][id]) - b.logDen[l]
+		}
 	}
 	return normalise(out)
+}
+
+// logTable caches log(c+1) for small counts.
+var logTable = func() [4096]float64 {
+	var t [4096]float64
+	for i := range t {
+		t[i] = math.Log(float64(i) + 1)
+	}
+	return t
+}()
+
+func logInc(c int32) float64 {
+	if c >= 0 && int(c) < len(logTable) {
+		return logTable[c]
+	}
+	return math.Log(float64(c) + 1)
+}
+
+// docFreq is the number of baseline rows containing token t.
+func (b *Baseline) docFreq(t string) int32 {
+	if id, ok := b.vocab[t]; ok {
+		return b.df[id]
+	}
+	return 0
 }

@@ -119,7 +119,7 @@ func Screen(ctx context.Context, path string, base *Baseline, opts Options) (*Re
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s := &screener{path: path, base: base, opts: opts, per: map[string]*ruleAgg{}, batchDF: map[string]int32{}, batchTL: map[tokLab]int32{}}
+	s := &screener{path: path, base: base, opts: opts, per: map[string]*ruleAgg{}, tokIx: map[string]int32{}}
 	maxLen := 4 * base.lenP99
 	if maxLen < 4096 {
 		maxLen = 4096
@@ -246,8 +246,7 @@ func Screen(ctx context.Context, path string, base *Baseline, opts Options) (*Re
 					continue
 				}
 				seen[t] = struct{}{}
-				s.batchDF[t]++
-				s.batchTL[tokLab{t, uint16(li)}]++
+				s.countToken(t, li)
 			}
 		}
 		st.sig, st.has = rf.sig, rf.hasSig
@@ -311,8 +310,22 @@ type screener struct {
 	rows     []rowState
 	findings []core.Finding
 	per      map[string]*ruleAgg
-	batchDF  map[string]int32
-	batchTL  map[tokLab]int32
+	// batch token statistics for trigger detection: tokIx interns tokens;
+	// tokStats holds, per token, its row count then its per-label counts.
+	tokIx    map[string]int32
+	tokStats []int32
+}
+
+func (s *screener) countToken(t string, label int) {
+	stride := 1 + len(s.base.Labels)
+	id, ok := s.tokIx[t]
+	if !ok {
+		id = int32(len(s.tokStats) / stride)
+		s.tokIx[t] = id
+		s.tokStats = append(s.tokStats, make([]int32, stride)...)
+	}
+	s.tokStats[int(id)*stride]++
+	s.tokStats[int(id)*stride+1+label]++
 }
 
 // ruleAgg keeps per-row findings of one rule under the cap and counts the rest.
@@ -499,18 +512,21 @@ type trigger struct {
 func (s *screener) triggers() []trigger {
 	n := float64(len(s.rows))
 	var out []trigger
-	for t, df := range s.batchDF {
+	stride := 1 + len(s.base.Labels)
+	for t, id := range s.tokIx {
+		st := s.tokStats[int(id)*stride : int(id+1)*stride]
+		df := st[0]
 		if int(df) < s.opts.TriggerMinRows {
 			continue
 		}
-		baseDF := s.base.tokDF[t]
+		baseDF := s.base.docFreq(t)
 		enrich := (float64(df) / n) / ((float64(baseDF) + 1) / float64(s.base.Rows+1))
 		if enrich < s.opts.TriggerMinEnrichment {
 			continue
 		}
 		best, bl := int32(0), 0
 		for l := range s.base.Labels {
-			if c := s.batchTL[tokLab{t, uint16(l)}]; c > best {
+			if c := st[1+l]; c > best {
 				best, bl = c, l
 			}
 		}
