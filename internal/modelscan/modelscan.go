@@ -202,8 +202,15 @@ func sniff(head []byte, name string) string {
 		if len(head) > 0 && looksLikeProto01(head) {
 			return fPickle
 		}
-	case ext == ".h5" || ext == ".hdf5" || ext == ".keras":
-		// HDF5 with a user block: the superblock may sit at 512/1024/...
+	case ext == ".safetensors":
+		return fSafetensors
+	case ext == ".gguf":
+		return fGGUF
+	case ext == ".npy":
+		return fNpy
+	case ext == ".h5" || ext == ".hdf5":
+		// HDF5 with a user block: the superblock sits at 512/1024/...
+		return fHDF5
 	}
 	return fNone
 }
