@@ -27,6 +27,7 @@ type pkg struct {
 	scopeKnown  bool // the lockfile said dev/optional/peer (or not) explicitly
 	deps        []string
 	props       map[string]string
+	purl        string // cached by emit
 }
 
 func (p *pkg) setProp(k, v string) {
@@ -55,12 +56,15 @@ func purlFor(name, version string) string {
 
 // component converts p into a core.Component from source.
 func (p *pkg) component(source string) core.Component {
+	if p.purl == "" {
+		p.purl = purlFor(p.name, p.version)
+	}
 	c := core.Component{
 		Kind:        core.KindPackage,
 		Name:        p.name,
 		Version:     p.version,
 		Ecosystem:   core.EcosystemNPM,
-		PURL:        purlFor(p.name, p.version),
+		PURL:        p.purl,
 		Requirement: p.requirement,
 		Hashes:      p.hashes,
 		Licenses:    p.licenses,
@@ -363,7 +367,7 @@ func dependsOnPurls(pkgs map[string]*pkg, p *pkg) []string {
 		if q == nil {
 			continue
 		}
-		pu := purlFor(q.name, q.version)
+		pu := q.purl
 		if pu == "" || seen[pu] {
 			continue
 		}
@@ -456,6 +460,10 @@ func emit(rel, scanner string, pkgs map[string]*pkg, source string, res *core.Re
 		res.Findings = kept
 	}
 	sort.Strings(keys)
+	for _, k := range keys {
+		p := pkgs[k]
+		p.purl = purlFor(p.name, p.version)
+	}
 	for _, k := range keys {
 		p := pkgs[k]
 		c := p.component(source)
