@@ -709,7 +709,7 @@ func (selfHostedCheck) VisitJob(a *audit, j *Job) {
 			sev--
 			msg += fmt.Sprintf(" (limited by `if: %s`)", g)
 		}
-		a.reportAt(ruleSelfHosted, sev, lbl, msg, "runs-on: "+a.srcLine(lbl.Line), "")
+		a.reportAt(ruleSelfHosted, sev, lbl, msg, a.srcLine(lbl.Line), "")
 		return
 	}
 	if f.checkout != nil && f.executes {
@@ -719,7 +719,7 @@ func (selfHostedCheck) VisitJob(a *audit, j *Job) {
 		}
 		a.reportAt(ruleSelfHosted, sev, lbl,
 			fmt.Sprintf("job %s runs pull request code on a self-hosted runner under %s", j.ID, strings.Join(a.wf.triggered(checkoutTriggers), ", ")),
-			"runs-on: "+a.srcLine(lbl.Line), "")
+			a.srcLine(lbl.Line), "")
 	}
 }
 
