@@ -75,8 +75,8 @@ func parsePDMLock(s *fileScanner, root *os.Root, p string, data []byte) (core.Re
 		if len(lines) == len(pk) {
 			line = lines[i] + 1
 		}
-		if x.Name == "" {
-			res.Errors = append(res.Errors, posError{line: line, reason: "package without a name"}.toCore(p, s.name))
+		if !validName(x.Name) {
+			res.Errors = append(res.Errors, posError{line: line, reason: fmt.Sprintf("invalid package name %q", clip(x.Name))}.toCore(p, s.name))
 			continue
 		}
 		c := core.Component{

@@ -120,8 +120,8 @@ func parsePoetryLock(s *fileScanner, root *os.Root, p string, data []byte) (core
 		if len(lines) == len(pk) {
 			line = lines[i] + 1
 		}
-		if x.Name == "" {
-			res.Errors = append(res.Errors, posError{line: line, reason: "package without a name"}.toCore(p, s.name))
+		if !validName(x.Name) {
+			res.Errors = append(res.Errors, posError{line: line, reason: fmt.Sprintf("invalid package name %q", clip(x.Name))}.toCore(p, s.name))
 			continue
 		}
 		c := core.Component{

@@ -39,6 +39,9 @@ func packageHeaderLines(data []byte) (offs []int, lines []int) {
 // chunkThreshold is the size above which a lockfile is decoded in parallel.
 const chunkThreshold = 1 << 20
 
+// chunkMin is chunkThreshold; fuzz tests lower it to exercise the split.
+var chunkMin = chunkThreshold
+
 // decodeLock decodes a TOML lockfile into a fresh D. Large files are split
 // at "[[package]]" lines and the pieces decoded concurrently (each piece is a
 // valid document: a package table and its sub-tables never span a header of
@@ -48,7 +51,7 @@ const chunkThreshold = 1 << 20
 // (the piece before it would hold an unterminated string and fail).
 func decodeLock[D any](data []byte, offs []int, merge func(dst *D, src *D)) (*D, error) {
 	workers := runtime.GOMAXPROCS(0)
-	if len(data) < chunkThreshold || workers < 2 || len(offs) < 2*workers {
+	if len(data) < chunkMin || workers < 2 || len(offs) < 2*workers {
 		var d D
 		if err := toml.Unmarshal(data, &d); err != nil {
 			return nil, tomlError(err)

@@ -213,8 +213,8 @@ func parseUVLock(s *fileScanner, p string, data []byte) (core.Result, error) {
 			continue // the project itself
 		}
 		x := &pk[i]
-		if x.Name == "" {
-			res.Errors = append(res.Errors, posError{line: lineOf(i), reason: "package without a name"}.toCore(p, s.name))
+		if !validName(x.Name) {
+			res.Errors = append(res.Errors, posError{line: lineOf(i), reason: fmt.Sprintf("invalid package name %q", clip(x.Name))}.toCore(p, s.name))
 			continue
 		}
 		c := core.Component{
