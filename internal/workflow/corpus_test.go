@@ -171,3 +171,67 @@ func TestBenignCases(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectionMetrics computes per-rule precision and recall over the
+// labelled cases (err/ and real/: labels in .out; ok/: every finding at
+// medium or above is a false positive) and prints the table with -v.
+func TestDetectionMetrics(t *testing.T) {
+	type counts struct{ tp, fp, fn int }
+	per := map[string]*counts{}
+	get := func(line string) *counts {
+		id := line[strings.LastIndex(line, "[")+1 : len(line)-1]
+		if per[id] == nil {
+			per[id] = &counts{}
+		}
+		return per[id]
+	}
+	for _, path := range labelledCases(t) {
+		l := readLabels(t, strings.TrimSuffix(path, filepath.Ext(path))+".out")
+		for _, x := range l.tp {
+			get(x).tp++
+		}
+		for _, x := range l.fp {
+			get(x).fp++
+		}
+		for _, x := range l.fn {
+			get(x).fn++
+		}
+	}
+	ok, _ := filepath.Glob("testdata/ok/*.y*ml")
+	for _, path := range ok {
+		for _, f := range auditTestFile(t, path).Findings {
+			if f.Severity >= core.SeverityMedium {
+				get(outLine(f)).fp++
+			}
+		}
+	}
+	ids := make([]string, 0, len(per))
+	for id := range per {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	b.WriteString("| rule | TP | FP | FN | precision | recall |\n|---|---|---|---|---|---|\n")
+	var all counts
+	for _, id := range ids {
+		c := per[id]
+		all.tp += c.tp
+		all.fp += c.fp
+		all.fn += c.fn
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s |\n", id, c.tp, c.fp, c.fn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
+	}
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %s | %s |\n", all.tp, all.fp, all.fn, ratio(all.tp, all.tp+all.fp), ratio(all.tp, all.tp+all.fn))
+	t.Logf("labelled cases: %d files + %d benign\n%s", len(labelledCases(t)), len(ok), b.String())
+	for _, r := range Rules() {
+		if per[r.ID] == nil || per[r.ID].tp == 0 {
+			t.Errorf("rule %s has no labelled true positive", r.ID)
+		}
+	}
+}
+
+func ratio(a, b int) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
