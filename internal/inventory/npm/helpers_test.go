@@ -111,3 +111,5 @@ func parseFixture(t testing.TB, file, kind string) (core.Result, error) {
 	t.Fatalf("unknown fixture kind %q", kind)
 	return core.Result{}, nil
 }
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -46,7 +46,7 @@ const (
 // Scanners returns this capability's scanners, for the registry.
 func Scanners() []core.Scanner {
 	return []core.Scanner{
-		packageJSONScanner{},
+		&packageJSONScanner{ws: &wsCache{}},
 		packageLockScanner{},
 		yarnLockScanner{},
 		pnpmLockScanner{},
@@ -77,13 +77,18 @@ var RuleUnpinnedSource = core.Rule{
 
 // ---- scanners ----
 
-type packageJSONScanner struct{}
+// packageJSONScanner reads project manifests and installed packages'
+// package.json; ws caches workspace roots across the files of one run.
+type packageJSONScanner struct{ ws *wsCache }
 
-func (packageJSONScanner) Name() string { return "npm/package-json" }
-func (packageJSONScanner) FileRequired(f core.FileInfo) bool {
+func (*packageJSONScanner) Name() string { return "npm/package-json" }
+func (*packageJSONScanner) FileRequired(f core.FileInfo) bool {
 	return f.Name() == "package.json"
 }
-func (packageJSONScanner) Scan(ctx context.Context, in *core.Input) (core.Result, error) {
+func (s *packageJSONScanner) Scan(ctx context.Context, in *core.Input) (core.Result, error) {
+	if inNodeModules(in.Path) && !isInstalled(in.Path) {
+		return core.Result{}, nil // a file inside an installed package, not a manifest
+	}
 	data, err := readText(in, MaxManifestSize)
 	if err != nil {
 		return core.Result{}, err
@@ -91,7 +96,14 @@ func (packageJSONScanner) Scan(ctx context.Context, in *core.Input) (core.Result
 	if isInstalled(in.Path) {
 		return parseInstalledPackageJSON(in.Path, data)
 	}
-	return parsePackageJSON(in.Path, data, siblingHasLockfile(in))
+	res, err := parsePackageJSON(in.Path, data, siblingHasLockfile(in))
+	if err != nil || s.ws == nil {
+		return res, err
+	}
+	if names := s.ws.workspaceNames(in.Root, in.Path); len(names) > 0 {
+		res = dropWorkspaceDeps(res, names)
+	}
+	return res, nil
 }
 
 type packageLockScanner struct{}
@@ -228,57 +240,6 @@ func siblingHasLockfile(in *core.Input) bool {
 	}
 	return false
 }
-
-// siblingManifests parses the package.json beside a lockfile and, when it
-// declares workspaces, the package.json of each workspace folder (simple
-// "dir/*" and literal patterns; at most maxWorkspaces). They tell which
-// locked packages are direct. Unreadable manifests are skipped: the lockfile
-// is still inventoried, only less precisely.
-func siblingManifests(in *core.Input) []*manifest {
-	if in.Root == nil {
-		return nil
-	}
-	dir := path.Dir(in.Path)
-	root := readManifest(in.Root, path.Join(dir, "package.json"))
-	if root == nil {
-		return nil
-	}
-	out := []*manifest{root}
-	for _, pat := range root.workspaces {
-		pat = strings.TrimSuffix(strings.TrimPrefix(pat, "./"), "/")
-		if pat == "" || strings.Contains(pat, "..") || strings.HasPrefix(pat, "/") {
-			continue
-		}
-		var dirs []string
-		if base, ok := strings.CutSuffix(pat, "/*"); ok && !strings.ContainsAny(base, "*?[{") {
-			f, err := in.Root.Open(path.Join(dir, base))
-			if err != nil {
-				continue
-			}
-			ents, _ := f.ReadDir(maxWorkspaces)
-			f.Close()
-			for _, e := range ents {
-				if e.IsDir() {
-					dirs = append(dirs, path.Join(base, e.Name()))
-				}
-			}
-		} else if !strings.ContainsAny(pat, "*?[{") {
-			dirs = append(dirs, pat)
-		}
-		for _, d := range dirs {
-			if len(out) > maxWorkspaces {
-				return out
-			}
-			if m := readManifest(in.Root, path.Join(dir, d, "package.json")); m != nil {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-// maxWorkspaces bounds how many workspace manifests are read per lockfile.
-const maxWorkspaces = 1000
 
 // readManifest reads and parses one package.json through the root (nil on
 // any failure).

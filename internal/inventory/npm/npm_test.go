@@ -315,3 +315,46 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkspaceMembers: dependencies on the project's own workspace
+// packages (npm/yarn "workspaces", pnpm-workspace.yaml) are not registry
+// components, in the root and in members; other dependencies are kept.
+func TestWorkspaceMembers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("package.json", `{"name": "mono", "workspaces": ["packages/*"], "devDependencies": {"@mono/a": "^1.0.0", "turbo": "^2.0.0"}}`)
+	write("packages/a/package.json", `{"name": "@mono/a", "dependencies": {"@mono/b": "^1.0.0", "lodash": "^4.17.21"}}`)
+	write("packages/b/package.json", `{"name": "@mono/b", "dependencies": {"utils": "*"}}`)
+	write("pn/pnpm-workspace.yaml", "packages:\n  - 'libs/*'\n  - '!**/test/**'\n")
+	write("pn/package.json", `{"name": "pn", "dependencies": {"utils": "workspace:*", "zod": "^3"}}`)
+	write("pn/libs/utils/package.json", `{"name": "utils", "dependencies": {"@pn/core": "^1.0.0"}}`)
+	write("pn/libs/app/package.json", `{"name": "app", "dependencies": {"utils": "^1.0.0", "react": "^19"}}`)
+	rep, err := engine.Run(context.Background(), engine.Config{Target: dir, Scanners: Scanners()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range rep.Components {
+		got = append(got, c.Locations[0].Path+" "+c.Name)
+	}
+	sortStrings(got)
+	want := []string{
+		"package.json turbo",
+		"packages/a/package.json lodash",
+		"packages/b/package.json utils", // not a workspace of mono: a registry package
+		"pn/libs/app/package.json react",
+		"pn/libs/utils/package.json @pn/core",
+		"pn/package.json zod",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -355,3 +355,22 @@ func parseInstalledPackageJSON(rel string, data []byte) (core.Result, error) {
 	}
 	return core.Result{Components: []core.Component{p.component(core.SourceInstalled)}}, nil
 }
+
+// dropWorkspaceDeps removes dependencies on the project's own workspace
+// packages (declared by name and range, linked locally by the package
+// manager): they are not registry packages and must not be matched as such.
+func dropWorkspaceDeps(res core.Result, names map[string]bool) core.Result {
+	kept := res.Components[:0]
+	for _, c := range res.Components {
+		local := c.Name
+		if a := c.Properties[PropAlias]; a != "" {
+			local = a
+		}
+		if names[local] && c.Properties[PropSpecType] == "" {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	res.Components = kept
+	return res
+}

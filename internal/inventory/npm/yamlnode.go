@@ -16,6 +16,9 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 			root, err = nil, fmt.Errorf("malformed YAML: parser failed: %v", p)
 		}
 	}()
+	if len(data) > MaxYAMLSize {
+		return nil, fmt.Errorf("refusing to parse: YAML lockfile is larger than the %d MiB bound (%d bytes)", MaxYAMLSize>>20, len(data))
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("malformed YAML: %v", err)
