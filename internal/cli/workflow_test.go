@@ -136,3 +136,12 @@ func TestWorkflowVerbUsage(t *testing.T) {
 		t.Errorf("exit %d, want 2 for a missing path", code)
 	}
 }
+
+func TestWorkflowVerbSingleFile(t *testing.T) {
+	dir := writeWorkflowTree(t, map[string]string{"release.yml": vulnerableWorkflow})
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"workflow", filepath.Join(dir, "release.yml"), "-f", "json"}, nil, &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "ASSAY-GHA-020") {
+		t.Fatalf("exit %d, want 1 with ASSAY-GHA-020 for an explicitly named file:\n%s%s", code, out.String(), errb.String())
+	}
+}

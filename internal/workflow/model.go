@@ -17,6 +17,7 @@ const (
 	kindWorkflow fileKind = iota // .github/workflows/*.yml
 	kindAction                   // action.yml (composite or docker action)
 	kindGitLab                   // .gitlab-ci.yml and its local includes
+	kindUnknown                  // any YAML named explicitly: decided by sniffKind
 )
 
 // Workflow is the light model of one GitHub Actions workflow or action

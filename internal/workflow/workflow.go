@@ -51,6 +51,10 @@ type Scanner struct {
 	// third-party reusable workflows from the project's own). When empty it is
 	// read from .git/config's origin remote, if present.
 	Owner string
+	// AnyYAML makes the scanner claim every .yml/.yaml file, deciding the
+	// dialect from the name or, failing that, the top-level keys (for a
+	// file the user names explicitly, wherever it lives).
+	AnyYAML bool
 
 	mu     sync.Mutex
 	owners map[any]string
@@ -61,8 +65,33 @@ func (s *Scanner) Name() string { return scannerName }
 
 // FileRequired implements core.Scanner: workflow files by path only.
 func (s *Scanner) FileRequired(f core.FileInfo) bool {
-	_, ok := classify(f.Path)
+	_, ok := s.classify(f.Path)
 	return ok
+}
+
+func (s *Scanner) classify(p string) (fileKind, bool) {
+	k, ok := classify(p)
+	if !ok && s.AnyYAML {
+		lp := strings.ToLower(p)
+		return kindUnknown, strings.HasSuffix(lp, ".yml") || strings.HasSuffix(lp, ".yaml")
+	}
+	return k, ok
+}
+
+var (
+	reTopGitHub = regexp.MustCompile(`(?m)^(?:jobs|on|"on"|'on'|true)\s*:`)
+	reTopAction = regexp.MustCompile(`(?m)^runs\s*:`)
+)
+
+// sniffKind decides the dialect of a YAML file from its top-level keys.
+func sniffKind(src []byte) fileKind {
+	switch {
+	case reTopAction.Match(src):
+		return kindAction
+	case reTopGitHub.Match(src):
+		return kindWorkflow
+	}
+	return kindGitLab
 }
 
 // classify says which CI dialect a path is, if any.
@@ -86,7 +115,7 @@ func classify(p string) (fileKind, bool) {
 
 // Scan implements core.Scanner.
 func (s *Scanner) Scan(ctx context.Context, in *core.Input) (core.Result, error) {
-	kind, ok := classify(in.Path)
+	kind, ok := s.classify(in.Path)
 	if !ok {
 		return core.Result{}, nil
 	}
@@ -96,6 +125,9 @@ func (s *Scanner) Scan(ctx context.Context, in *core.Input) (core.Result, error)
 			return core.Result{Errors: []core.Error{{Path: in.Path, Scanner: scannerName, Reason: err.Error()}}}, nil
 		}
 		return core.Result{}, err
+	}
+	if kind == kindUnknown {
+		kind = sniffKind(src)
 	}
 	var fsys fs.FS
 	if in.Root != nil {
