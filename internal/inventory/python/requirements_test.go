@@ -497,6 +497,7 @@ func TestFileRequired(t *testing.T) {
 		{".venv/lib/python3.12/site-packages/requests-2.32.3.dist-info/METADATA", "", "pypi/installed", true},
 		{"usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO", "", "pypi/installed", true},
 		{"src/mypkg.egg-info/PKG-INFO", "", "pypi/installed", false},
+		{"lib/python3.12/site-packages/six-1.16.0-py3.12.egg-info", "", "pypi/installed", true},
 		{"dist/requests-2.32.3.dist-info/METADATA", "", "pypi/installed", false},
 	}
 	for _, tc := range tests {

@@ -136,5 +136,7 @@ func matchInstalled(f core.FileInfo) bool {
 	case "PKG-INFO":
 		return strings.HasSuffix(dir, ".egg-info")
 	}
-	return strings.HasSuffix(f.Name(), ".egg-info") && path.Base(path.Dir(f.Path)) != "" && (strings.HasSuffix(path.Dir(f.Path), "site-packages") || strings.HasSuffix(path.Dir(f.Path), "dist-packages"))
+	// A bare "name-1.0.egg-info" file (distutils) directly in site-packages.
+	parent := path.Base(path.Dir(f.Path))
+	return strings.HasSuffix(f.Name(), ".egg-info") && (parent == "site-packages" || parent == "dist-packages")
 }
