@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -47,6 +48,9 @@ func jsonError(err error, li lineIndex) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return fmt.Errorf("invalid JSON at line %d: %s has type %s, want %s", li.line(int(te.Offset)-1), te.Field, te.Value, te.Type)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("invalid JSON: truncated (file ends at line %d)", len(li))
 	}
 	return fmt.Errorf("invalid JSON: %v", err)
 }
