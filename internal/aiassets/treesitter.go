@@ -26,6 +26,7 @@ var (
 )
 
 func newGrammar(lang *ts.Language) *grammar {
+	useLibcAllocator()
 	g := &grammar{lang: lang, pool: make(chan *ts.Parser, 2*runtime.GOMAXPROCS(0))}
 	n := lang.NodeKindCount()
 	g.kinds = make([]string, n)
@@ -69,7 +70,21 @@ func (g *grammar) parse(ctx context.Context, src []byte) *ts.Tree {
 			return nil
 		}
 	}
-	t := p.ParseCtx(ctx, src, nil)
+	var t *ts.Tree
+	if ctx.Err() == nil {
+		var ok bool
+		if t, ok = fastParse(p, src); !ok {
+			// ParseCtx of go-tree-sitter v0.25.0 races a goroutine against a
+			// nil cancellation flag; a progress callback is the supported way.
+			n := len(src)
+			t = p.ParseWithOptions(func(i int, _ ts.Point) []byte {
+				if i < n {
+					return src[i:]
+				}
+				return nil
+			}, nil, &ts.ParseOptions{ProgressCallback: func(ts.ParseState) bool { return ctx.Err() != nil }})
+		}
+	}
 	p.Reset()
 	select {
 	case g.pool <- p:
