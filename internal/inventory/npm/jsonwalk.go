@@ -217,3 +217,19 @@ func (s *lenientString) UnmarshalJSON(v []byte) error {
 	}
 	return nil
 }
+
+// typeErrText describes a JSON type mismatch without Go type names.
+func typeErrText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := te.Type.Kind().String()
+		switch want {
+		case "map", "struct":
+			want = "object"
+		case "slice":
+			want = "array"
+		}
+		return fmt.Sprintf("field %q is a JSON %s, expected %s", te.Field, te.Value, want)
+	}
+	return err.Error()
+}

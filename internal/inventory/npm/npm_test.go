@@ -175,7 +175,8 @@ func TestWrongTypes(t *testing.T) {
 	if len(res.Components) != 1 || res.Components[0].Name != "y" {
 		t.Errorf("components = %+v", views(res.Components))
 	}
-	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Reason, `packages["node_modules/x"] at line 1 has no version`) {
+	if len(res.Errors) != 2 || res.Errors[0].Reason != `packages["node_modules/x"] at line 1: field "version" is a JSON number, expected string` ||
+		!strings.Contains(res.Errors[1].Reason, `packages["node_modules/x"] at line 1 has no version`) {
 		t.Errorf("errors = %+v", res.Errors)
 	}
 	res, err = parsePackageJSON("package.json", readFixture(t, "corrupt/wrongtypes-package.json"), false)

@@ -1,6 +1,7 @@
 package npm
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,25 +11,25 @@ import (
 
 // lockEntry is one package of package-lock.json v2/v3 "packages".
 type lockEntry struct {
-	Name                 lenientString `json:"name"`
-	Version              lenientString `json:"version"`
-	Resolved             lenientString `json:"resolved"`
-	Integrity            lenientString `json:"integrity"`
-	License              lenientString `json:"license"`
-	Link                 lenientBool   `json:"link"`
-	Dev                  lenientBool   `json:"dev"`
-	Optional             lenientBool   `json:"optional"`
-	DevOptional          lenientBool   `json:"devOptional"`
-	Peer                 lenientBool   `json:"peer"`
-	InBundle             lenientBool   `json:"inBundle"`
-	Dependencies         stringMap     `json:"dependencies"`
-	DevDependencies      stringMap     `json:"devDependencies"`
-	OptionalDependencies stringMap     `json:"optionalDependencies"`
-	PeerDependencies     stringMap     `json:"peerDependencies"`
+	Name                 string            `json:"name"`
+	Version              string            `json:"version"`
+	Resolved             string            `json:"resolved"`
+	Integrity            string            `json:"integrity"`
+	License              json.RawMessage   `json:"license"`
+	Link                 bool              `json:"link"`
+	Dev                  bool              `json:"dev"`
+	Optional             bool              `json:"optional"`
+	DevOptional          bool              `json:"devOptional"`
+	Peer                 bool              `json:"peer"`
+	InBundle             bool              `json:"inBundle"`
+	Dependencies         map[string]string `json:"dependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
 
 	// v1 only
-	Requires stringMap `json:"-"`
-	Bundled  bool      `json:"-"`
+	Requires map[string]string `json:"-"`
+	Bundled  bool              `json:"-"`
 
 	line, col int
 	isDirect  bool // some declarer (root or workspace) resolves to this entry
@@ -36,11 +37,11 @@ type lockEntry struct {
 
 func (e *lockEntry) scope() string {
 	switch {
-	case bool(e.Dev):
+	case e.Dev:
 		return "dev"
-	case bool(e.Optional), bool(e.DevOptional):
+	case e.Optional, e.DevOptional:
 		return "optional"
-	case bool(e.Peer):
+	case e.Peer:
 		return "peer"
 	}
 	return ""
@@ -78,7 +79,7 @@ func parsePackageLock(rel string, data []byte, sib *manifest) (core.Result, erro
 					typeErrs++
 					if typeErrs <= 10 {
 						res.Errors = append(res.Errors, core.Error{Path: rel, Scanner: "npm/package-lock",
-							Reason: fmt.Sprintf("packages[%q] at line %d: %v", core.Clip(p, 100), line, err)})
+							Reason: fmt.Sprintf("packages[%q] at line %d: %s", core.Clip(p, 100), line, typeErrText(err))})
 					}
 				}
 				packages[p] = e
@@ -148,10 +149,7 @@ func (d *jsonDoc) v1Deps(parent string, out map[string]*lockEntry, depth int) er
 			case "optional":
 				return d.decodeLenient(&e.Optional)
 			case "bundled":
-				var b lenientBool
-				err := d.decodeLenient(&b)
-				e.Bundled = bool(b)
-				return err
+				return d.decodeLenient(&e.Bundled)
 			case "requires":
 				return d.decodeLenient(&e.Requires)
 			case "dependencies":
@@ -191,14 +189,18 @@ func parentPath(p string) string {
 // resolveFrom finds the entry Node's resolution would load for name when
 // required from the package at path from.
 func resolveFrom(entries map[string]*lockEntry, from, name string) string {
+	var buf [256]byte
 	p := from
 	for {
-		cand := "node_modules/" + name
+		b := buf[:0]
 		if p != "" {
-			cand = p + "/" + cand
+			b = append(b, p...)
+			b = append(b, '/')
 		}
-		if _, ok := entries[cand]; ok {
-			return cand
+		b = append(b, "node_modules/"...)
+		b = append(b, name...)
+		if _, ok := entries[string(b)]; ok { // no allocation for the lookup
+			return string(b)
 		}
 		if p == "" {
 			return ""
@@ -219,7 +221,7 @@ func lockV2(rel string, entries map[string]*lockEntry, res *core.Result) map[str
 			continue
 		}
 		for _, sec := range sectionOrder {
-			var m stringMap
+			var m map[string]string
 			switch sec {
 			case "dependencies":
 				m = de.Dependencies
@@ -263,8 +265,8 @@ func lockV2(rel string, entries map[string]*lockEntry, res *core.Result) map[str
 		if name != local {
 			q.setProp(PropAlias, local)
 		}
-		if e.License != "" {
-			q.licenses = []string{string(e.License)}
+		if lic := licenseString(e.License); lic != "" {
+			q.licenses = []string{lic}
 		}
 		if e.InBundle {
 			q.setProp(PropBundled, "true")
@@ -282,7 +284,7 @@ func lockV2(rel string, entries map[string]*lockEntry, res *core.Result) map[str
 		} else if v, ok := exactVersion(q.version); ok {
 			q.version = v
 		}
-		for _, m := range []stringMap{e.Dependencies, e.OptionalDependencies, e.PeerDependencies} {
+		for _, m := range []map[string]string{e.Dependencies, e.OptionalDependencies, e.PeerDependencies} {
 			for dn := range m {
 				if tp := resolveFrom(entries, p, dn); tp != "" && !bool(entries[tp].Link) {
 					q.deps = append(q.deps, tp)
@@ -356,4 +358,20 @@ func lockV1(rel string, entries map[string]*lockEntry, sib *manifest, res *core.
 		pkgs[p] = q
 	}
 	return pkgs
+}
+
+// licenseString returns a "license" value that is a plain string (SPDX
+// expression), or "" for objects, arrays and oversized values.
+func licenseString(raw json.RawMessage) string {
+	if len(raw) < 2 || raw[0] != '"' || len(raw) > maxSpecLen {
+		return ""
+	}
+	if !bytes.ContainsRune(raw, '\\') {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
