@@ -18,10 +18,6 @@ type Options struct {
 	// ReportStale adds an ASSAY-POL-011 finding for each ignore entry that
 	// matched nothing. Only a full scan can tell: focused verbs leave it off.
 	ReportStale bool
-	// RelPath maps a policy/baseline file name to the path reported in
-	// findings about it (relative to the scan root when inside it). Nil
-	// reports the name as given.
-	RelPath func(file string) string
 }
 
 func (o Options) today() string {
@@ -30,13 +26,6 @@ func (o Options) today() string {
 		t = time.Now()
 	}
 	return t.Format(time.DateOnly)
-}
-
-func (o Options) rel(file string) string {
-	if o.RelPath != nil {
-		return o.RelPath(file)
-	}
-	return file
 }
 
 // DisabledReason is the suppression reason of findings of rules the policy

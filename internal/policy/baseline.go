@@ -280,7 +280,7 @@ func applyEntries(r *core.Report, entries []*Entry, opts Options, report bool) {
 		return
 	}
 	for _, e := range entries {
-		loc := core.Location{Path: opts.rel(e.File), Line: e.Line}
+		loc := core.Location{Path: e.File, Line: e.Line}
 		switch {
 		case e.expired(today):
 			f := ruleByID(RuleExpiredAcceptance).New(loc,
@@ -342,11 +342,15 @@ func WriteBaseline(w io.Writer, r *core.Report, today time.Time) (int, error) {
 		kv("expires", expires)
 		seq.Content = append(seq.Content, m)
 	}
-	for i := range r.Findings {
-		add(&r.Findings[i], "accepted at baseline creation "+date, "")
+	findings := append([]core.Finding(nil), r.Findings...)
+	core.SortFindings(findings)
+	suppressed := append([]core.Finding(nil), r.Suppressed...)
+	core.SortFindings(suppressed)
+	for i := range findings {
+		add(&findings[i], "accepted at baseline creation "+date, "")
 	}
-	for i := range r.Suppressed {
-		f := &r.Suppressed[i]
+	for i := range suppressed {
+		f := &suppressed[i]
 		if f.Suppression == nil || f.Suppression.Reason == DisabledReason {
 			continue
 		}

@@ -537,3 +537,15 @@ func (p *Policy) CheckRules(known []core.Rule) error {
 	}
 	return nil
 }
+
+// Rename sets the name the policy (and its ignore entries) report in
+// messages and suppression records, e.g. the path relative to the scan root
+// instead of the path it was loaded from.
+func (p *Policy) Rename(name string) {
+	for _, e := range p.Ignore {
+		if e.File == p.Source {
+			e.File = name
+		}
+	}
+	p.Source = name
+}
