@@ -153,9 +153,9 @@ func TestPolicyDrivesExitCode(t *testing.T) {
 
 func TestPolicyPathsSkipMeansNotRead(t *testing.T) {
 	dir := polTree(t, map[string]string{
-		"assay.yaml":                  "packages:\n  deny: [litellm]\npaths:\n  skip: [\"third_party/**\"]\n",
+		"assay.yaml":                   "packages:\n  deny: [litellm]\npaths:\n  skip: [\"third_party/**\"]\n",
 		"third_party/requirements.txt": "litellm==1.82.8\n",
-		"requirements.txt":            "numpy==2.1.0\n",
+		"requirements.txt":             "numpy==2.1.0\n",
 	})
 	code, out, errb := polRun(t, "scan", dir, "-f", "json")
 	r := polJSON(t, out)
