@@ -391,11 +391,6 @@ func stepPublishes(s *Step) bool {
 	return found
 }
 
-// component id for a uses: reference, as the component's purl.
-func usesComponentID(a *audit, r *actionRef, n *yaml.Node) string {
-	return a.wf.actionComponent(r, n, "", "").PURL
-}
-
 // components records every remote action, reusable workflow and image.
 func (a *audit) components() {
 	for _, j := range a.wf.Jobs {
@@ -475,7 +470,7 @@ func (pinCheck) VisitJob(a *audit, j *Job) {
 			sev = core.SeverityLow
 			msg += " (same owner as this repository)"
 		}
-		a.reportAt(ruleReusableUnpinned, sev, j.Uses, msg, "uses: "+r.Raw, usesComponentID(a, r, j.Uses))
+		a.reportAt(ruleReusableUnpinned, sev, j.Uses, msg, "uses: "+r.Raw, r.purl())
 	}
 	for _, im := range jobImages(j) {
 		ir := parseImage(im.ref)
@@ -505,14 +500,19 @@ func tagWord(tag string) string {
 	return "the tag " + tag
 }
 
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
+func (pinCheck) VisitWorkflow(a *audit) {
+	if a.wf.Kind != kindAction || len(a.wf.Jobs) != 1 {
+		return
 	}
-	return true
+	img := mapGet(a.wf.Jobs[0].Node, "image")
+	v := scalar(img)
+	if !strings.HasPrefix(strings.ToLower(v), "docker://") || hasExpr(v) {
+		return
+	}
+	if im := parseImage(v[len("docker://"):]); im.Repo != "" && !im.pinnedDigest() {
+		a.reportAt(ruleDockerAction, ruleDockerAction.Severity, img,
+			fmt.Sprintf("docker action runs image %s by %s, not by digest", im.Name(), tagWord(im.Tag)), "image: "+v, im.purl())
+	}
 }
 
 func (pinCheck) VisitStep(a *audit, j *Job, s *Step) {
@@ -531,7 +531,7 @@ func (pinCheck) VisitStep(a *audit, j *Job, s *Step) {
 	if !r.remote() || isFullSHA(r.Ref) {
 		return
 	}
-	comp := usesComponentID(a, r, s.Uses)
+	comp := r.purl()
 	if firstParty(r.Owner) {
 		a.reportAt(ruleFirstPartyTag, ruleFirstPartyTag.Severity, s.Uses,
 			fmt.Sprintf("%s is referenced by %s instead of a commit SHA", r.Display(), refWord(r.Ref)),

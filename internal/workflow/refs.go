@@ -19,6 +19,11 @@ type actionRef struct {
 	Image                  imageRef // for docker://
 }
 
+// purl is pkg:githubactions/owner/repo@ref#path.
+func (r *actionRef) purl() string {
+	return packageurl.NewPackageURL("githubactions", r.Owner, r.Repo, r.Ref, nil, r.Path).ToString()
+}
+
 // Name is owner/repo as written.
 func (r *actionRef) Name() string { return r.Owner + "/" + r.Repo }
 
@@ -30,7 +35,7 @@ func (r *actionRef) Display() string {
 	return r.Name()
 }
 
-// valid reports whether the reference names a remote action.
+// remote reports whether the reference names a remote action or workflow.
 func (r *actionRef) remote() bool { return !r.Local && !r.Docker && r.Owner != "" && r.Repo != "" }
 
 // parseUses parses owner/repo[/path]@ref, ./local/path and docker://image.
@@ -59,12 +64,11 @@ func parseUses(s string) actionRef {
 }
 
 // isFullSHA reports whether ref is a full 40-hex commit id.
-func isFullSHA(ref string) bool {
-	if len(ref) != 40 {
-		return false
-	}
-	for i := 0; i < len(ref); i++ {
-		c := ref[i]
+func isFullSHA(ref string) bool { return len(ref) == 40 && isHex(ref) }
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
 			return false
 		}
@@ -194,7 +198,7 @@ func (wf *Workflow) actionComponent(r *actionRef, n *yaml.Node, job, usage strin
 		Name:       r.Name(),
 		Version:    r.Ref,
 		Ecosystem:  core.EcosystemGitHubActions,
-		PURL:       packageurl.NewPackageURL("githubactions", r.Owner, r.Repo, r.Ref, nil, r.Path).ToString(),
+		PURL:       r.purl(),
 		Locations:  []core.Location{wf.loc(n)},
 		Direct:     true,
 		Scope:      "build",
