@@ -77,7 +77,7 @@ const maxSource = maxParseBytes
 // analyzeFile runs every per-file rule over in.
 func analyzeFile(ctx context.Context, in fileInput) *fileResult {
 	res := newFileResult()
-	em := &emitter{loc: in.loc, res: res, seen: map[string]bool{}}
+	em := &emitter{loc: in.loc, res: res, idx: map[string]int{}}
 	switch in.kind {
 	case fkPth:
 		analyzePth(ctx, in, em)

@@ -87,8 +87,7 @@ type emitter struct {
 	loc  core.Location // path and member; line/col filled per hit
 	g    *gtree
 	res  *fileResult
-	seen map[string]bool
-	desc string // what the file is ("setup.py", ".pth file", ...)
+	idx  map[string]int // rule id → index in res.findings
 }
 
 func (e *emitter) at(off uint32) core.Location {
@@ -112,17 +111,25 @@ func (e *emitter) hit(r core.Rule, table sev, ctx Context, off uint32, msg strin
 		return nil
 	}
 	loc := e.at(off)
-	key := fmt.Sprintf("%s:%d", r.ID, loc.Line)
-	if e.seen[key] {
-		return nil
+	// one finding per rule per file: the most severe (first on ties)
+	if i, ok := e.idx[r.ID]; ok {
+		if e.res.findings[i].Severity >= core.Severity(s) {
+			return nil
+		}
+		e.res.findings = append(e.res.findings[:i], e.res.findings[i+1:]...)
+		for k, v := range e.idx {
+			if v > i {
+				e.idx[k] = v - 1
+			}
+		}
 	}
-	e.seen[key] = true
 	f := r.New(loc, msg, e.evidence(off))
 	f.Severity = core.Severity(s)
 	if s <= lo {
 		f.Confidence = "medium"
 	}
 	e.res.findings = append(e.res.findings, f)
+	e.idx[r.ID] = len(e.res.findings) - 1
 	return &e.res.findings[len(e.res.findings)-1]
 }
 
@@ -232,7 +239,7 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 			em.cap(CapNetwork, o, c.callee)
 		case opDNS:
 			em.cap(CapNetwork, o, c.callee)
-			if c.args >= 0 && !cf.literalOnly(c.args) && len(cf.literalsIn(argLo, argHi)) > 0 && cf.hasDomainLiteral(argLo, argHi) {
+			if c.args >= 0 && cf.builtName(c.args) && cf.hasDomainLiteral(argLo, argHi) {
 				em.hit(RuleExfil, sevExfil, ctx, o, fmt.Sprintf("%s resolves a name built from data under a fixed domain (DNS exfiltration) %s", c.callee, ctx))
 			}
 		case opEnvSerialize:
@@ -255,8 +262,8 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 	for _, s := range cf.strs {
 		ctx := cf.ctx[s.node]
 		eff := ctx
-		if ctx == CtxImport && !s.inCallArg {
-			eff = CtxFunc // a module-level constant: declared, not used here
+		if ctx == CtxImport && (!s.inCallArg || cf.inPureCall(s.node)) {
+			eff = CtxFunc // a module-level constant or path: declared, not used here
 		}
 		o := off(s.node)
 		v := s.val
@@ -271,7 +278,9 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 		if isMetadata(v) {
 			em.cap(CapSecrets, o, "cloud metadata endpoint")
 			em.cap(CapNetwork, o, "cloud metadata endpoint")
-			em.hit(RuleMetadata, sevMetadata, eff, o, fmt.Sprintf("contacts the cloud metadata endpoint %s", eff))
+			if hasNet || s.inCallArg && cf.inSpawnArgs(s.node) {
+				em.hit(RuleMetadata, sevMetadata, eff, o, fmt.Sprintf("contacts the cloud metadata endpoint %s", eff))
+			}
 		}
 		if ch := exfilChannel(v); ch != "" {
 			em.cap(CapNetwork, o, ch)
@@ -448,11 +457,67 @@ func (cf *codeFacts) readsLocalFile(lo, hi int32) bool {
 	return false
 }
 
+// pureCalls build values from a literal without acting on it.
+var pureCalls = map[string]bool{
+	"os.path.expanduser": true, "os.path.join": true, "os.path.expandvars": true, "os.path.abspath": true, "os.path.normpath": true,
+	"Path": true, "pathlib.Path": true, "PurePath": true, "pathlib.PurePath": true, "os.environ.get": true, "os.getenv": true, "getenv": true,
+	"str": true, "re.compile": true, "re.match": true, "re.search": true, "path.join": true, "path.resolve": true, "os.homedir": true,
+	"dict": true, "list": true, "tuple": true, "set": true, "frozenset": true, "_": true, "gettext": true, "print": true, "logging.debug": true,
+	"logger.debug": true, "log.debug": true, "warnings.warn": true, "ValueError": true, "RuntimeError": true, "TypeError": true, "Exception": true,
+	"OSError": true, "KeyError": true, "NotImplementedError": true, "Error": true,
+}
+
+// enclosingCall returns the index in cf.calls of the innermost call whose
+// arguments contain node n, or -1.
+func (cf *codeFacts) enclosingCall(n int32) int {
+	g := cf.g
+	for p, d := g.nodes[n].parent, 0; p >= 0 && d < 12; p, d = g.nodes[p].parent, d+1 {
+		k := g.nodes[p].kind
+		if k == "call" || k == "call_expression" || k == "new_expression" {
+			i := sort.Search(len(cf.calls), func(i int) bool { return cf.calls[i].node >= p })
+			if i < len(cf.calls) && cf.calls[i].node == p {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+func (cf *codeFacts) inPureCall(n int32) bool {
+	i := cf.enclosingCall(n)
+	return i >= 0 && pureCalls[cf.calls[i].callee]
+}
+
+func (cf *codeFacts) inSpawnArgs(n int32) bool {
+	i := cf.enclosingCall(n)
+	return i >= 0 && (cf.calls[i].op == opSpawn || cf.calls[i].op == opNet || cf.calls[i].op == opDownload)
+}
+
+// builtName: the first argument is computed (concatenation, f-string,
+// template, format/join call), not a plain literal or variable.
+func (cf *codeFacts) builtName(args int32) bool {
+	a := cf.g.firstNamed(args)
+	if a < 0 {
+		return false
+	}
+	switch cf.g.nodes[a].kind {
+	case "binary_operator", "binary_expression", "template_string":
+		return true
+	case "string":
+		return cf.hasInterpolation(a)
+	case "call", "call_expression":
+		t := cf.g.text(a)
+		return strings.Contains(t, ".format(") || strings.Contains(t, ".join(")
+	}
+	return false
+}
+
 // hasDomainLiteral: a literal like ".h4ck.cfd" or "x.example.org" in range.
 func (cf *codeFacts) hasDomainLiteral(lo, hi int32) bool {
 	for _, l := range cf.literalsIn(lo, hi) {
 		t := strings.Trim(l, ". ")
-		if strings.Count(t, ".") >= 1 && !strings.ContainsAny(t, " /:%{}") && len(t) < 100 && len(t) > 3 {
+		if strings.Count(t, ".") >= 1 && !strings.ContainsAny(t, " /:%{}") && len(t) < 100 && len(t) > 3 && publicIP(t) == "" && !ipLike(t) {
 			return true
 		}
 	}
@@ -483,4 +548,13 @@ func analyzeSource(ctx context.Context, l *lang, src []byte, base Context, flat 
 		em.res.errs = append(em.res.errs, core.Error{Path: em.loc.Path, Member: em.loc.Member, Scanner: scannerName, Reason: fmt.Sprintf("syntax tree deeper than %d levels or larger than %d nodes; only part of the file was analysed", maxDepth, maxNodes)})
 	}
 	return nil
+}
+
+func ipLike(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -13,6 +13,7 @@ type token struct {
 	s        string
 	boundary bool // previous byte must not be an identifier character or '.'
 	network  bool // only a network hint, not a reason to parse
+	line     bool // must start a line (after indentation): an import statement
 }
 
 var pyTokens = []token{
@@ -25,10 +26,10 @@ var pyTokens = []token{
 	{s: "urlretrieve"}, {s: "gethostbyname"}, {s: "getaddrinfo("}, {s: "dns.resolver"},
 	{s: "environ)"}, {s: "environ.copy())"}, {s: "environ.items()))"}, {s: "**os.environ}"},
 	{s: "open(", boundary: true, network: true}, // write detection only matters with other hits
-	{s: "import socket", network: true}, {s: "from socket", network: true}, {s: "import requests", network: true}, {s: "from requests", network: true},
-	{s: "urllib.request", network: true}, {s: "urllib2", network: true}, {s: "http.client", network: true}, {s: "httplib", network: true},
-	{s: "import httpx", network: true}, {s: "from httpx", network: true}, {s: "aiohttp", network: true}, {s: "urllib3", network: true},
-	{s: "import smtplib", network: true}, {s: "import ftplib", network: true}, {s: "paramiko", network: true}, {s: "websocket", network: true},
+	{s: "import socket", network: true, line: true}, {s: "from socket", network: true, line: true}, {s: "import requests", network: true, line: true}, {s: "from requests", network: true, line: true},
+	{s: "from urllib.request", network: true, line: true}, {s: "import urllib.request", network: true, line: true}, {s: "import urllib2", network: true, line: true}, {s: "http.client import", network: true}, {s: "import http.client", network: true, line: true},
+	{s: "import httpx", network: true, line: true}, {s: "from httpx", network: true, line: true}, {s: "import aiohttp", network: true, line: true}, {s: "from aiohttp", network: true, line: true}, {s: "import urllib3", network: true, line: true}, {s: "from urllib3", network: true, line: true},
+	{s: "import smtplib", network: true, line: true}, {s: "import ftplib", network: true, line: true}, {s: "import paramiko", network: true, line: true}, {s: "import websocket", network: true, line: true}, {s: "from websocket", network: true, line: true},
 }
 
 var jsTokens = []token{
@@ -173,6 +174,9 @@ func (a *automaton) prefilter(src []byte) prefilterResult {
 						continue
 					}
 				}
+				if t.line && !atLineStart(src, i-len(t.s)+1) {
+					continue
+				}
 				if t.network {
 					if r.netOff < 0 && t.s != "open(" {
 						r.netOff = i - len(t.s) + 1
@@ -198,4 +202,18 @@ func lineAt(src []byte, off int) int {
 		off = len(src)
 	}
 	return bytes.Count(src[:off], []byte{'\n'}) + 1
+}
+
+// atLineStart: only spaces or tabs between the previous newline and off.
+func atLineStart(src []byte, off int) bool {
+	for j := off - 1; j >= 0; j-- {
+		switch src[j] {
+		case '\n':
+			return true
+		case ' ', '\t':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -87,8 +87,8 @@ func (s *Scanner) FileRequired(f core.FileInfo) bool {
 		if archive.Detect(f.Head) == archive.FormatNone {
 			return false
 		}
-		if s.opts.InspectAll {
-			return true
+		if s.opts.InspectAll && !strings.Contains(p, "/") {
+			return true // the artifact given to assay inspect, or one at the top
 		}
 		return s.looksLikePackageArtifact(f)
 	}
@@ -405,7 +405,12 @@ func problemFinding(artifact string, p archive.Problem) core.Finding {
 	case archive.ProblemTraversal:
 		return RuleArchiveTraversal.New(loc, fmt.Sprintf("member %q: %s", p.Member, p.Detail), p.Member)
 	case archive.ProblemLink, archive.ProblemSpecial:
-		return RuleArchiveLink.New(loc, fmt.Sprintf("member %q: %s", p.Member, p.Detail), p.Member)
+		f := RuleArchiveLink.New(loc, fmt.Sprintf("member %q: %s", p.Member, p.Detail), p.Member+" -> "+p.Link)
+		if p.Kind == archive.ProblemLink && archive.UnsafeName(p.Link) == "" && !strings.HasPrefix(p.Link, "~") {
+			f.Severity = core.SeverityLow
+			f.Message += " (target stays inside the archive)"
+		}
+		return f
 	case archive.ProblemDuplicate:
 		return RuleArchiveDuplicate.New(loc, fmt.Sprintf("member %q: %s", p.Member, p.Detail), p.Member)
 	}

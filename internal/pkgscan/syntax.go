@@ -49,6 +49,7 @@ func newLang(name string, ts *sitter.Language) *lang {
 
 func langs() (*lang, *lang) {
 	langOnce.Do(func() {
+		useLibcAllocator()
 		pyLang = newLang("python", sitter.NewLanguage(tspy.Language()))
 		jsLang = newLang("javascript", sitter.NewLanguage(tsjs.Language()))
 	})
@@ -114,10 +115,10 @@ func parse(ctx context.Context, l *lang, src []byte) (*gtree, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	// Parse, not ParseCtx: ParseCtx of go-tree-sitter v0.25.0 can dereference
-	// a nil cancellation flag when the context ends right after parsing.
 	// Inputs are bounded by maxParseBytes and tree-sitter is linear in them.
-	tree := p.Parse(src, nil)
+	// (ParseCtx of go-tree-sitter v0.25.0 can dereference a nil cancellation
+	// flag when the context ends right after parsing; we do not use it.)
+	tree := parseString(p, src)
 	if tree == nil {
 		return nil, errNotParsed
 	}

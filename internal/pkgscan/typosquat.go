@@ -41,9 +41,13 @@ var nearMisses = map[string]bool{
 
 var nameSep = regexp.MustCompile(`[-_.]+`)
 
-func normName(n string) string { return nameSep.ReplaceAllString(strings.ToLower(strings.TrimSpace(n)), "-") }
+func normName(n string) string {
+	return nameSep.ReplaceAllString(strings.ToLower(strings.TrimSpace(n)), "-")
+}
 
-func squash(n string) string { return strings.NewReplacer("-", "", "_", "", ".", "", "/", "", "@", "").Replace(n) }
+func squash(n string) string {
+	return strings.NewReplacer("-", "", "_", "", ".", "", "/", "", "@", "").Replace(n)
+}
 
 // homoglyph folds look-alike characters an attacker swaps in.
 var homoglyph = strings.NewReplacer("0", "o", "1", "l", "i", "l", "rn", "m", "vv", "w", "5", "s", "3", "e", "ı", "l", "а", "a", "е", "e", "о", "o", "р", "p", "с", "c", "х", "x")

@@ -142,6 +142,8 @@ type Problem struct {
 	Kind   ProblemKind
 	Member string
 	Detail string
+	// Link is the target of a link member (ProblemLink only).
+	Link string
 }
 
 func (p Problem) String() string {
@@ -184,12 +186,17 @@ type walker struct {
 	stopped  bool
 }
 
-func (w *walker) problem(k ProblemKind, member, format string, a ...any) {
-	if len(w.problems) >= 1000 {
-		return
+// problem records a Problem (at most maxProblems per archive) and returns it
+// for the caller to annotate, or a throw-away value beyond the cap.
+func (w *walker) problem(k ProblemKind, member, format string, a ...any) *Problem {
+	if len(w.problems) >= maxProblems {
+		return &Problem{}
 	}
 	w.problems = append(w.problems, Problem{Kind: k, Member: member, Detail: fmt.Sprintf(format, a...)})
+	return &w.problems[len(w.problems)-1]
 }
+
+const maxProblems = 1000
 
 func (w *walker) walk(r io.ReaderAt, size int64, f Format, prefix string, depth int) error {
 	switch f {
@@ -393,10 +400,10 @@ func (w *walker) walkTar(r io.Reader, size int64, prefix string, depth int) erro
 func (w *walker) check(e *Entry) bool {
 	switch e.Kind {
 	case KindSymlink:
-		w.problem(ProblemLink, e.Path, "symbolic link to %q (not followed)", e.Link)
+		w.problem(ProblemLink, e.Path, "symbolic link to %q (not followed)", e.Link).Link = e.Link
 		return false
 	case KindHardlink:
-		w.problem(ProblemLink, e.Path, "hard link to %q (not followed)", e.Link)
+		w.problem(ProblemLink, e.Path, "hard link to %q (not followed)", e.Link).Link = e.Link
 		return false
 	case KindOther:
 		w.problem(ProblemSpecial, e.Path, "special member (device, fifo or unknown type)")
