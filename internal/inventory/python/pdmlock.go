@@ -34,7 +34,8 @@ type pdmPkg struct {
 
 func mergePDM(dst, src *pdmLock) {
 	dst.Package = append(dst.Package, src.Package...)
-	if dst.Metadata.LockVersion == "" {
+	// In a valid document [metadata] is in one piece only.
+	if src.Metadata.LockVersion != "" || src.Metadata.Groups != nil {
 		dst.Metadata = src.Metadata
 	}
 }

@@ -41,10 +41,11 @@ type poetryPkg struct {
 
 func mergePoetry(dst, src *poetryLock) {
 	dst.Package = append(dst.Package, src.Package...)
-	if dst.Metadata.LockVersion == "" {
+	// In a valid document [metadata] is in one piece only (the last).
+	if src.Metadata.LockVersion != "" {
 		dst.Metadata.LockVersion = src.Metadata.LockVersion
 	}
-	if dst.Metadata.Files == nil {
+	if src.Metadata.Files != nil {
 		dst.Metadata.Files = src.Metadata.Files
 	}
 }

@@ -53,10 +53,11 @@ type uvPkg struct {
 
 func mergeUV(dst, src *uvLock) {
 	dst.Package = append(dst.Package, src.Package...)
-	if dst.Version == 0 {
+	// In a valid document each top-level key or table is in one piece only.
+	if src.Version != 0 {
 		dst.Version = src.Version
 	}
-	if len(dst.Manifest.Members) == 0 {
+	if src.Manifest.Members != nil {
 		dst.Manifest.Members = src.Manifest.Members
 	}
 }
