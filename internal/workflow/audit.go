@@ -134,7 +134,6 @@ var headExprs = []string{
 	"github.event.pull_request.head.repo.full_name",
 	"github.event.workflow_run.head_sha", "github.event.workflow_run.head_branch",
 	"github.event.workflow_run.head_commit.id", "github.event.workflow_run.head_repository.full_name",
-	"github.event.number", "github.event.pull_request.number", "github.event.issue.number",
 }
 
 // namesHead reports whether s refers to the PR head: a head expression, a
@@ -150,7 +149,7 @@ func namesHead(s string) (string, bool) {
 	for _, sp := range findExprs(ls) {
 		for _, r := range contextRefs(sp.Inner) {
 			p := r.String()
-			for _, h := range headExprs[:9] { // the number-only ones need refs/pull/
+			for _, h := range headExprs { // PR numbers count only inside refs/pull/ (above)
 				if p == h {
 					return h, true
 				}

@@ -38,7 +38,7 @@ var securityTools = []string{"trivy", "grype", "syft", "cosign", "kics", "gitlea
 // findPipeInstalls scans a shell script for remote scripts piped into an
 // interpreter. Backslash-continued lines are joined first.
 func findPipeInstalls(script string) []pipeInstall {
-	if !strings.Contains(script, "http") && !containsFold(script, "downloadstring") {
+	if !strings.Contains(script, "http") { // every fetch names a URL
 		return nil
 	}
 	var out []pipeInstall
@@ -108,5 +108,3 @@ func mayFetch(line string) bool {
 	}
 	return false
 }
-
-func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), sub) }
