@@ -5,7 +5,7 @@
 //
 // Nothing is executed or installed: every file is parsed as data. Bounds:
 // lockfiles are refused above MaxLockfileSize (128 MiB of JSON or yarn text,
-// MaxYAMLSize = 32 MiB of YAML, whose node tree costs ~20× its size in
+// MaxYAMLSize = 16 MiB of YAML, whose node tree costs ~22× its size in
 // memory), package.json above MaxManifestSize (16 MiB). YAML aliases are never
 // followed (lockfiles do not use them), so alias bombs cost nothing; JSON
 // nesting is bounded by encoding/json's depth limit. Files that are not valid
@@ -28,7 +28,7 @@ import (
 // Size bounds, in bytes.
 const (
 	MaxLockfileSize = 128 << 20
-	MaxYAMLSize     = 32 << 20
+	MaxYAMLSize     = 16 << 20
 	MaxManifestSize = 16 << 20
 )
 

@@ -304,7 +304,7 @@ func TestEngine(t *testing.T) {
 		reasons = append(reasons, e.Path+": "+e.Reason)
 	}
 	if len(rep.Errors) != 2 || !strings.Contains(strings.Join(reasons, "\n"), "broken/package-lock.json: binary content") ||
-		!strings.Contains(strings.Join(reasons, "\n"), "huge/pnpm-lock.yaml: refusing to parse: file is larger than the 32 MiB bound") {
+		!strings.Contains(strings.Join(reasons, "\n"), "huge/pnpm-lock.yaml: refusing to parse: file is larger than the 16 MiB bound") {
 		t.Errorf("errors:\n%s", strings.Join(reasons, "\n"))
 	}
 }
