@@ -94,8 +94,17 @@ func sniffKind(src []byte) fileKind {
 	return kindGitLab
 }
 
+// depDirs hold other projects' files (installed or vendored dependencies):
+// their CI files never run as this project's CI.
+var depDirs = []string{"node_modules/", "site-packages/", ".venv/", "vendor/", ".tox/"}
+
 // classify says which CI dialect a path is, if any.
 func classify(p string) (fileKind, bool) {
+	for _, d := range depDirs {
+		if strings.HasPrefix(p, d) || strings.Contains(p, "/"+d) {
+			return 0, false
+		}
+	}
 	base := path.Base(p)
 	lb := strings.ToLower(base)
 	switch lb {

@@ -18,16 +18,19 @@ import (
 func TestFileRequired(t *testing.T) {
 	s := &Scanner{}
 	for p, want := range map[string]bool{
-		".github/workflows/ci.yml":          true,
-		".github/workflows/release.yaml":    true,
-		"sub/.github/workflows/x.yml":       true,
-		".github/workflows/nested/x.yml":    false,
-		".github/workflows/README.md":       false,
-		"action.yml":                        true,
-		".github/actions/setup/action.yaml": true,
-		".gitlab-ci.yml":                    true,
-		"ci/jobs.yml":                       false,
-		"workflows/ci.yml":                  false,
+		".github/workflows/ci.yml":                  true,
+		".github/workflows/release.yaml":            true,
+		"sub/.github/workflows/x.yml":               true,
+		".github/workflows/nested/x.yml":            false,
+		".github/workflows/README.md":               false,
+		"action.yml":                                true,
+		".github/actions/setup/action.yaml":         true,
+		".gitlab-ci.yml":                            true,
+		"ci/jobs.yml":                               false,
+		"workflows/ci.yml":                          false,
+		"node_modules/x/action.yml":                 false,
+		"a/node_modules/x/.github/workflows/ci.yml": false,
+		".venv/lib/site-packages/p/action.yml":      false,
 	} {
 		if got := s.FileRequired(core.FileInfo{Path: p}); got != want {
 			t.Errorf("FileRequired(%q) = %v, want %v", p, got, want)
