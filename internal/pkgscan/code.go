@@ -84,10 +84,10 @@ func newFileResult() *fileResult {
 
 // emitter turns facts into findings at precise locations.
 type emitter struct {
-	loc  core.Location // path and member; line/col filled per hit
-	g    *gtree
-	res  *fileResult
-	idx  map[string]int // rule id → index in res.findings
+	loc core.Location // path and member; line/col filled per hit
+	g   *gtree
+	res *fileResult
+	idx map[string]int // rule id → index in res.findings
 }
 
 func (e *emitter) at(off uint32) core.Location {
@@ -348,8 +348,13 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 			table = sev{nn, nn, md, md}
 		}
 		sort.Strings(famOrder)
+		delete(em.res.caps, CapSecrets) // named stores say more than "whole environment"
 		em.cap(CapSecrets, off(first.node), strings.Join(famOrder, ", "))
-		f := em.hit(RuleSecrets, table, maxCtx, off(first.node), fmt.Sprintf("reads credential stores (%s) %s", strings.Join(famOrder, ", "), maxCtx))
+		where := ""
+		if maxCtx > CtxFunc {
+			where = " " + maxCtx.String()
+		}
+		f := em.hit(RuleSecrets, table, maxCtx, off(first.node), fmt.Sprintf("reads credential stores (%s)%s", strings.Join(famOrder, ", "), where))
 		if f != nil && hasNet && f.Severity >= core.SeverityHigh && netCtx >= CtxFunc {
 			f.Severity = core.SeverityCritical
 			f.Message += "; the same file sends data over the network"
