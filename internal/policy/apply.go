@@ -123,7 +123,7 @@ func (p *Policy) componentFindings(r *core.Report) {
 				pub := publisher(c.Name)
 				allowed := false
 				for _, g := range p.AllowPublishers {
-					if g.matchFold(pub) {
+					if g.match(pub) {
 						allowed = true
 						break
 					}
@@ -325,7 +325,7 @@ func looksLikeHost(s string) bool { return len(s) <= 253 && hostRe.MatchString(s
 
 func matchHost(gs []*glob, host string) bool {
 	for _, g := range gs {
-		if g.matchFold(host) {
+		if g.match(host) {
 			return true
 		}
 	}
@@ -388,7 +388,7 @@ func (p *Policy) verdictFor(id string, cache map[string]verdict) verdict {
 	best, bestSpec := -1, -1
 	for i := range p.Rules {
 		o := &p.Rules[i]
-		if !o.glob.matchFold(id) {
+		if !o.glob.match(id) {
 			continue
 		}
 		if s := o.glob.specificity(); s >= bestSpec {

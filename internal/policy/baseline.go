@@ -183,13 +183,13 @@ func (e *Entry) matches(f *core.Finding) bool {
 	if e.Fingerprint != "" && e.Fingerprint != f.Fingerprint {
 		return false
 	}
-	if e.rule != nil && !e.rule.matchFold(f.RuleID) {
+	if e.rule != nil && !e.rule.match(f.RuleID) {
 		return false
 	}
 	if e.advisory != nil {
 		hit := false
 		for _, a := range f.Advisories {
-			if e.advisory.matchFold(a) {
+			if e.advisory.match(a) {
 				hit = true
 				break
 			}
@@ -255,15 +255,34 @@ func applyEntries(r *core.Report, entries []*Entry, opts Options, report bool) {
 		return
 	}
 	today := opts.today()
+	// Index: entries with a fingerprint (what --write-baseline writes) are
+	// looked up by it; only the others are tried against every finding.
+	// The first live entry in file order that matches wins.
+	byFP := map[string][]int{}
+	var rest []int
+	for i, e := range entries {
+		if e.expired(today) {
+			continue
+		}
+		if e.Fingerprint != "" {
+			byFP[e.Fingerprint] = append(byFP[e.Fingerprint], i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
 	kept := r.Findings[:0]
 	for _, f := range r.Findings {
 		var hit *Entry
-		for _, e := range entries {
-			if e.expired(today) {
-				continue
+		a, b := byFP[f.Fingerprint], rest
+		for len(a) > 0 || len(b) > 0 {
+			var i int
+			if len(b) == 0 || (len(a) > 0 && a[0] < b[0]) {
+				i, a = a[0], a[1:]
+			} else {
+				i, b = b[0], b[1:]
 			}
-			if e.matches(&f) {
-				hit = e
+			if entries[i].matches(&f) {
+				hit = entries[i]
 				break
 			}
 		}

@@ -12,6 +12,11 @@ type glob struct {
 	pattern string
 	re      *regexp.Regexp
 	literal bool // no wildcard at all: compare strings directly
+	fold    bool // case-insensitive
+	// litPath is set for a path pattern without wildcards: it matches the
+	// path itself or anything beneath it, and, when anyDepth, at any depth.
+	litPath  string
+	anyDepth bool
 }
 
 // globKind selects the wildcard dialect.
@@ -55,10 +60,12 @@ func compileGlob(pattern string, kind globKind) (*glob, error) {
 			return nil, fmt.Errorf("empty path pattern")
 		}
 	}
-	if kind == globID || kind == globName || kind == globHost {
-		p = strings.ToLower(p)
+	fold := kind == globID || kind == globName || kind == globHost
+	g := &glob{pattern: pattern, fold: fold}
+	if kind == globPath && !strings.ContainsAny(p, "*?[") {
+		g.litPath, g.anyDepth = p, !anchored && !strings.Contains(p, "/")
+		return g, nil
 	}
-	g := &glob{pattern: pattern}
 	if !strings.ContainsAny(p, "*?[") && kind != globPath && kind != globHost {
 		g.literal = true
 		g.pattern = p
@@ -130,6 +137,9 @@ func compileGlob(pattern string, kind globKind) (*glob, error) {
 	if kind != globPath {
 		expr = "(?s)" + expr
 	}
+	if fold {
+		expr = "(?i)" + expr
+	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
 		return nil, fmt.Errorf("bad pattern %q: %v", pattern, err)
@@ -138,17 +148,25 @@ func compileGlob(pattern string, kind globKind) (*glob, error) {
 	return g, nil
 }
 
-// match reports whether s matches. Callers lower-case s for the
-// case-insensitive kinds via matchFold.
+// match reports whether s matches (case-insensitively for ids, names and
+// hosts).
 func (g *glob) match(s string) bool {
 	if g.literal {
+		if g.fold {
+			return strings.EqualFold(g.pattern, s)
+		}
 		return g.pattern == s
+	}
+	if g.litPath != "" {
+		p := g.litPath
+		if s == p || strings.HasPrefix(s, p+"/") {
+			return true
+		}
+		return g.anyDepth && (strings.HasSuffix(s, "/"+p) || strings.Contains(s, "/"+p+"/"))
 	}
 	return g.re.MatchString(s)
 }
 
-// matchFold matches the lower-cased s.
-func (g *glob) matchFold(s string) bool { return g.match(strings.ToLower(s)) }
 
 // specificity ranks patterns for "most specific wins": exact ids beat globs,
 // and among globs the one with more literal characters wins.

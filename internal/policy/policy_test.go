@@ -202,12 +202,12 @@ func TestGlob(t *testing.T) {
 			t.Fatalf("compile %q: %v", tc.pat, err)
 		}
 		for _, s := range tc.yes {
-			if !g.matchFold(s) && !g.match(s) {
+			if !g.match(s) && !g.match(s) {
 				t.Errorf("%q should match %q", tc.pat, s)
 			}
 		}
 		for _, s := range tc.no {
-			if g.match(s) || (tc.kind != globPath && g.matchFold(s)) {
+			if g.match(s) || (tc.kind != globPath && g.match(s)) {
 				t.Errorf("%q should not match %q", tc.pat, s)
 			}
 		}
