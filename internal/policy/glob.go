@@ -167,7 +167,6 @@ func (g *glob) match(s string) bool {
 	return g.re.MatchString(s)
 }
 
-
 // specificity ranks patterns for "most specific wins": exact ids beat globs,
 // and among globs the one with more literal characters wins.
 func (g *glob) specificity() int {
