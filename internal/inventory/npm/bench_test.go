@@ -2,12 +2,15 @@ package npm
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assay-dev/assay/internal/engine"
 )
 
 // cpuTime is the process's user+system CPU time so far.
@@ -142,4 +145,25 @@ func BenchmarkCorpusYarnClassic(b *testing.B) {
 // BenchmarkCorpusPnpm parses vercel/ai's pnpm-lock.yaml (4,044 packages, 1.8 MB).
 func BenchmarkCorpusPnpm(b *testing.B) {
 	benchCorpus(b, "vercel__ai/pnpm-lock.yaml")
+}
+
+// BenchmarkEngine5000 runs the npm scanners through the real walk over a
+// project holding a 5,000-package package-lock.json and its package.json.
+func BenchmarkEngine5000(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "package-lock.json"), synthLock(5000), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "synthetic", "dependencies": {"pkg-1": "^2.0.0"}}`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		rep, err := engine.Run(context.Background(), engine.Config{Target: dir, Scanners: Scanners()})
+		if err != nil || len(rep.Components) != 5001 {
+			b.Fatalf("err %v components %d", err, len(rep.Components))
+		}
+	}
+	reportCPU(b, start)
 }
