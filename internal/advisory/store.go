@@ -151,6 +151,35 @@ func readRecord(r io.Reader) (*osv.Vulnerability, error) {
 	return osv.Parse(b)
 }
 
+// readRecordLean reads one bounded record for indexing, reusing buf.
+func readRecordLean(r io.Reader, size uint64, buf *[]byte) (*osv.Vulnerability, error) {
+	if size > osv.MaxRecordSize {
+		return nil, fmt.Errorf("record of %d bytes exceeds %d", size, osv.MaxRecordSize)
+	}
+	b := (*buf)[:0]
+	if uint64(cap(b)) < size+1 {
+		b = make([]byte, 0, size+512)
+	}
+	for {
+		if len(b) == cap(b) {
+			if len(b) > osv.MaxRecordSize {
+				return nil, fmt.Errorf("record exceeds %d bytes", osv.MaxRecordSize)
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	*buf = b
+	return osv.ParseLean(b)
+}
+
 func isRecordName(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".json", ".yaml", ".yml":
@@ -355,30 +384,65 @@ func loadZip(path string) (*collector, error) {
 	if total > MaxZipUncompressed {
 		return nil, fmt.Errorf("%s: declares %d uncompressed bytes, over the limit of %d", path, total, uint64(MaxZipUncompressed))
 	}
-	return parseParallel(path, len(files), func(i int) (string, *osv.Vulnerability, error) {
+	return parseParallel(path, len(files), func(i int, buf *[]byte) (string, *osv.Vulnerability, error) {
 		f := files[i]
-		if f.UncompressedSize64 > osv.MaxRecordSize {
-			return f.Name, nil, fmt.Errorf("record of %d bytes exceeds %d", f.UncompressedSize64, osv.MaxRecordSize)
-		}
 		rc, err := f.Open()
 		if err != nil {
 			return f.Name, nil, err
 		}
 		defer rc.Close()
-		v, err := readRecord(rc)
+		v, err := readRecordLean(rc, f.UncompressedSize64, buf)
 		return f.Name, v, err
 	})
 }
 
+// parsed is one record reduced to what the collector keeps.
 type parsed struct {
-	name string
-	v    *osv.Vulnerability
-	err  error
+	name      string
+	err       error
+	modified  string
+	withdrawn bool
+	entries   []Entry
+}
+
+func reduce(name, source string, v *osv.Vulnerability, err error) parsed {
+	if err == nil {
+		err = v.Validate()
+	}
+	if err != nil {
+		return parsed{name: name, err: err}
+	}
+	return parsed{name: name, modified: v.Modified, withdrawn: v.Withdrawn != "", entries: FromOSV(v, source)}
+}
+
+func (c *collector) addParsed(p parsed) {
+	if p.err != nil {
+		c.fail(p.name, p.err)
+		return
+	}
+	c.records++
+	if p.modified > c.modified {
+		c.modified = p.modified
+	}
+	if p.withdrawn {
+		c.withdrwn++
+		return
+	}
+	seen := map[string]bool{}
+	for _, e := range p.entries {
+		k := key(e.Ecosystem, e.Name)
+		c.byKey[k] = append(c.byKey[k], e)
+		eco := NormEcosystem(e.Ecosystem)
+		if !seen[eco] {
+			seen[eco] = true
+			c.ecos[eco]++
+		}
+	}
 }
 
 // parseParallel decodes n records with one worker per CPU and feeds them
 // to a collector in input order (so indexes are deterministic).
-func parseParallel(source string, n int, get func(i int) (string, *osv.Vulnerability, error)) (*collector, error) {
+func parseParallel(source string, n int, get func(i int, buf *[]byte) (string, *osv.Vulnerability, error)) (*collector, error) {
 	c := newCollector(source)
 	workers := runtime.GOMAXPROCS(0)
 	if workers > n {
@@ -395,12 +459,13 @@ func parseParallel(source string, n int, get func(i int) (string, *osv.Vulnerabi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for ci := range next {
 				lo, hi := ci*chunk, min((ci+1)*chunk, n)
 				out := make([]parsed, 0, hi-lo)
 				for i := lo; i < hi; i++ {
-					name, v, err := get(i)
-					out = append(out, parsed{name, v, err})
+					name, v, err := get(i, &buf)
+					out = append(out, reduce(name, source, v, err))
 				}
 				results[ci] = out
 			}
@@ -411,10 +476,11 @@ func parseParallel(source string, n int, get func(i int) (string, *osv.Vulnerabi
 	}
 	close(next)
 	wg.Wait()
-	for _, rs := range results {
+	for i, rs := range results {
 		for _, p := range rs {
-			c.add(p.name, p.v, p.err)
+			c.addParsed(p)
 		}
+		results[i] = nil
 	}
 	return c, nil
 }
@@ -469,7 +535,7 @@ func openDir(abs, kind, cacheDir string) (Source, error) {
 		return nil, err
 	}
 	defer root.Close()
-	c, err := parseParallel(abs, len(files), func(i int) (string, *osv.Vulnerability, error) {
+	c, err := parseParallel(abs, len(files), func(i int, buf *[]byte) (string, *osv.Vulnerability, error) {
 		f := files[i]
 		if f.size > osv.MaxRecordSize {
 			return f.rel, nil, fmt.Errorf("record of %d bytes exceeds %d", f.size, osv.MaxRecordSize)
@@ -479,7 +545,7 @@ func openDir(abs, kind, cacheDir string) (Source, error) {
 			return f.rel, nil, err
 		}
 		defer fh.Close()
-		v, err := readRecord(fh)
+		v, err := readRecordLean(fh, uint64(f.size), buf)
 		return f.rel, v, err
 	})
 	if err != nil {
