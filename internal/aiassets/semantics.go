@@ -194,6 +194,9 @@ func (e *emitter) unsafeLoads(c *call) {
 			e.finding(RulePickleLoad, c, fmt.Sprintf("%s unpickles data that was downloaded: whoever controls the remote runs code here", name), c.text, "")
 			return
 		}
+		if strings.HasSuffix(name, ".loads") {
+			return // in-memory bytes of unknown origin: IPC and caches, not a loaded file
+		}
 		f := e.finding(RulePickleLoad, c, fmt.Sprintf("%s unpickles a file; it runs code if the file was ever replaced", name), c.text, "")
 		f.Severity = core.SeverityMedium
 		f.Confidence = "medium"
