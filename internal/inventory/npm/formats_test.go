@@ -187,6 +187,17 @@ func TestFormats(t *testing.T) {
 				{"ASSAY-INV-101", 52, "pkg:npm/tarpkg@1.0.0", "tarpkg@https://example.com/tarpkg-1.0.0.tgz"},
 			},
 		},
+		{
+			// pnpm 11+ writes an "env" document (the package manager itself,
+			// config dependencies) before the project's lockfile document.
+			file: "pnpm/v9-two-documents.yaml", kind: "pnpm",
+			want: []view{
+				{"@pnpm/exe", "11.0.3", "", true, "dev", 18, "sha512", nil, nil},
+				{"is-number", "6.0.0", "", false, "", 49, "sha512", nil, nil},
+				{"is-odd", "3.0.1", "", true, "", 53, "sha512", []string{"pkg:npm/is-number@6.0.0"}, nil},
+				{"pnpm", "11.0.3", "", true, "dev", 22, "sha512", nil, nil},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file+"/"+tc.kind, func(t *testing.T) {

@@ -19,16 +19,23 @@ type pnpmLock struct {
 	res   core.Result
 }
 
-// parsePnpmLock parses pnpm-lock.yaml lockfileVersion 5.x, 6.x and 9.x.
+// parsePnpmLock parses pnpm-lock.yaml lockfileVersion 5.x, 6.x and 9.x,
+// including the two-document files of pnpm 11+ (an "env" document with
+// packageManagerDependencies/configDependencies, then the project's).
 func parsePnpmLock(rel string, data []byte) (core.Result, error) {
-	root, err := parseYAML(data)
+	docs, err := parseYAMLDocs(data, maxPnpmDocs)
 	if err != nil {
 		return core.Result{}, err
 	}
-	if root.Kind != yaml.MappingNode {
-		return core.Result{}, fmt.Errorf("pnpm-lock.yaml is not a YAML mapping")
+	var lv string
+	for _, root := range docs {
+		if root.Kind != yaml.MappingNode {
+			return core.Result{}, fmt.Errorf("pnpm-lock.yaml is not a YAML mapping")
+		}
+		if v := mapGetStr(root, "lockfileVersion"); v != "" {
+			lv = v
+		}
 	}
-	lv := mapGetStr(root, "lockfileVersion")
 	if lv == "" {
 		return core.Result{}, fmt.Errorf("not a pnpm lockfile: no lockfileVersion")
 	}
@@ -40,9 +47,13 @@ func parsePnpmLock(rel string, data []byte) (core.Result, error) {
 	l := &pnpmLock{rel: rel, major: major, pkgs: map[string]*pkg{}, alias: map[string]string{}}
 
 	// 1. packages: identities, resolutions, flags (and deps for < 9).
-	mapEach(mapGet(root, "packages"), func(k, v *yaml.Node) { l.addPackage(k, v, major < 9) })
+	for _, root := range docs {
+		mapEach(mapGet(root, "packages"), func(k, v *yaml.Node) { l.addPackage(k, v, major < 9) })
+	}
 	// 2. snapshots (9.x): dependency graph of peer-resolved variants.
-	mapEach(mapGet(root, "snapshots"), func(k, v *yaml.Node) { l.addSnapshot(k, v) })
+	for _, root := range docs {
+		mapEach(mapGet(root, "snapshots"), func(k, v *yaml.Node) { l.addSnapshot(k, v) })
+	}
 	// Every alias is known now: resolve dependency references.
 	for _, p := range l.pkgs {
 		for i, d := range p.deps {
@@ -50,10 +61,12 @@ func parsePnpmLock(rel string, data []byte) (core.Result, error) {
 		}
 	}
 	// 3. importers: the project's own (direct) dependencies.
-	if imps := mapGet(root, "importers"); imps != nil {
-		mapEach(imps, func(_, imp *yaml.Node) { l.addImporter(imp) })
-	} else {
-		l.addImporter(root) // 5.x/6.x single-project layout
+	for _, root := range docs {
+		if imps := mapGet(root, "importers"); imps != nil {
+			mapEach(imps, func(_, imp *yaml.Node) { l.addImporter(imp) })
+		} else {
+			l.addImporter(root) // 5.x/6.x single-project layout
+		}
 	}
 	resolveGraph(l.pkgs, true)
 	for _, p := range l.pkgs {
@@ -245,8 +258,12 @@ func (l *pnpmLock) resolveRef(name, ref string) string {
 // declares as direct, with the scope of the section declaring them.
 func (l *pnpmLock) addImporter(imp *yaml.Node) {
 	rank := map[string]int{"": 0, "optional": 1, "dev": 2, "peer": 3}
-	for _, sec := range []string{"dependencies", "devDependencies", "optionalDependencies"} {
-		scope := depSections[sec]
+	for _, sec := range []string{"dependencies", "devDependencies", "optionalDependencies",
+		"configDependencies", "packageManagerDependencies"} {
+		scope, ok := depSections[sec]
+		if !ok {
+			scope = "dev" // pnpm 11+ env document: the package manager and config deps, build tooling
+		}
 		mapEach(mapGet(imp, sec), func(dk, dv *yaml.Node) {
 			ref := scalar(dv)
 			if dv.Kind == yaml.MappingNode {

@@ -1,7 +1,10 @@
 package npm
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 
 	"gopkg.in/yaml.v3"
 )
@@ -30,6 +33,44 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 		return doc.Content[0], nil
 	}
 	return &doc, nil
+}
+
+// maxPnpmDocs bounds the YAML documents read from one pnpm lockfile (pnpm
+// writes one or two).
+const maxPnpmDocs = 8
+
+// parseYAMLDocs parses every document of a YAML stream (at most max).
+func parseYAMLDocs(data []byte, max int) (docs []*yaml.Node, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			docs, err = nil, fmt.Errorf("malformed YAML: parser failed: %v", p)
+		}
+	}()
+	if len(data) > MaxYAMLSize {
+		return nil, fmt.Errorf("refusing to parse: YAML lockfile is larger than the %d MiB bound (%d bytes)", MaxYAMLSize>>20, len(data))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, fmt.Errorf("malformed YAML: %v", err)
+		}
+		if len(docs) == max {
+			return nil, fmt.Errorf("more than %d YAML documents", max)
+		}
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+			docs = append(docs, doc.Content[0])
+		} else {
+			docs = append(docs, &doc)
+		}
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("empty YAML document")
+	}
+	return docs, nil
 }
 
 // mapEach calls fn for each key/value pair of a mapping node; other node
