@@ -263,3 +263,5 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("browser reported: %s", p)
 	}
 }
+
+func BenchmarkHTML(b *testing.B) { benchRender(b, HTML) }

@@ -105,3 +105,5 @@ func TestMDCode(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkMarkdown(b *testing.B) { benchRender(b, Markdown) }

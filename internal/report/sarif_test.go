@@ -232,3 +232,5 @@ func TestPathURI(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSARIF(b *testing.B) { benchRender(b, SARIF) }
