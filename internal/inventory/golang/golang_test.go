@@ -281,3 +281,15 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherDirectives: toolchain, godebug, ignore and tool lines are not
+// dependencies (a tool's module is required like any other).
+func TestOtherDirectives(t *testing.T) {
+	res, err := ParseGoMod("go.mod", readFile(t, "directives.go.mod"), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Components) != 1 || res.Components[0].Name != "golang.org/x/tools" || res.Components[0].Direct {
+		t.Errorf("components = %+v", res.Components)
+	}
+}
