@@ -30,6 +30,9 @@ type depDecl struct {
 type manifest struct {
 	name, version string
 	nameLine      int
+	pkgManager    string // "packageManager": "pnpm@9.1.0+sha512.<hex>" (corepack)
+	pkgMgrLine    int
+	pkgMgrCol     int
 	license       string
 	integrity     string // _integrity of old installed packages
 	resolved      string // _resolved of old installed packages
@@ -54,6 +57,9 @@ func decodeManifest(data []byte) (*manifest, error) {
 			return d.str(&m.name)
 		case "version":
 			return d.str(&m.version)
+		case "packageManager":
+			m.pkgMgrLine, m.pkgMgrCol = line, col
+			return d.str(&m.pkgManager)
 		case "license":
 			return d.str(&m.license)
 		case "_integrity":
@@ -224,6 +230,9 @@ func parsePackageJSON(rel string, data []byte, hasLockfile bool) (core.Result, e
 		res.Errors = append(res.Errors, core.Error{Path: rel, Scanner: "npm/package-json", Reason: e})
 	}
 	sort.SliceStable(m.deps, func(i, j int) bool { return m.deps[i].line < m.deps[j].line })
+	if c, ok := packageManagerComponent(rel, m); ok {
+		res.Components = append(res.Components, c)
+	}
 	for _, dd := range m.deps {
 		loc := core.Location{Path: rel, Line: dd.line, Column: dd.col}
 		if pre := (&pkg{name: dd.name, requirement: dd.spec}); pre.invalidReason() != "" {
@@ -373,4 +382,30 @@ func dropWorkspaceDeps(res core.Result, names map[string]bool) core.Result {
 	}
 	res.Components = kept
 	return res
+}
+
+// packageManagerComponent records the "packageManager" field (the npm, pnpm
+// or yarn release corepack downloads and runs) as a direct dev component,
+// with its "+sha512.<hex>" / "+sha256.<hex>" pin as a hash.
+func packageManagerComponent(rel string, m *manifest) (core.Component, bool) {
+	if m.pkgManager == "" {
+		return core.Component{}, false
+	}
+	spec, hash, _ := strings.Cut(m.pkgManager, "+")
+	name, ver := splitNameSpec(spec)
+	p := &pkg{name: name, direct: true, scope: "dev",
+		loc: core.Location{Path: rel, Line: m.pkgMgrLine, Column: m.pkgMgrCol}}
+	if v, ok := exactVersion(ver); ok {
+		p.version = v
+	} else {
+		p.requirement = ver
+	}
+	if alg, hexv, ok := strings.Cut(hash, "."); ok && hashLen(alg) == len(hexv)/2 && isHex(hexv) {
+		p.hashes = []core.Hash{{Algorithm: alg, Value: strings.ToLower(hexv)}}
+	}
+	p.setProp(PropSpecType, "packageManager")
+	if p.invalidReason() != "" || ver == "" {
+		return core.Component{}, false
+	}
+	return p.component(core.SourceManifest), true
 }
