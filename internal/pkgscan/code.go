@@ -198,7 +198,7 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 				continue
 			}
 			decoded := cf.rangeHasOp(argLo, argHi, opDecode) || cf.rangeHasXor(argLo, argHi) || cf.rangeHasIdent(argLo, argHi, taintDecode)
-			fetched := cf.rangeHasOp(argLo, argHi, opDownload) || cf.rangeHasIdent(argLo, argHi, taintNet)
+			fetched := cf.rangeHasOp(argLo, argHi, opDownload) || cf.rangeHasIdent(argLo, argHi, taintNet) || cf.insideArgsOf(c.node, opDownload)
 			switch {
 			case fetched:
 				em.cap(CapNetwork, o, c.callee)
@@ -499,6 +499,22 @@ func (cf *codeFacts) inSpawnArgs(n int32) bool {
 	return i >= 0 && (cf.calls[i].op == opSpawn || cf.calls[i].op == opNet || cf.calls[i].op == opDownload)
 }
 
+// insideArgsOf: node n sits (at any depth, e.g. in a callback) inside the
+// arguments of a call with op o — https.get(url, res => { ... eval(d) }).
+func (cf *codeFacts) insideArgsOf(n int32, o op) bool {
+	g := cf.g
+	for p, d := g.nodes[n].parent, 0; p >= 0 && d < 64; p, d = g.nodes[p].parent, d+1 {
+		k := g.nodes[p].kind
+		if k == "call" || k == "call_expression" {
+			i := sort.Search(len(cf.calls), func(i int) bool { return cf.calls[i].node >= p })
+			if i < len(cf.calls) && cf.calls[i].node == p && cf.calls[i].op == o {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // builtName: the first argument is computed (concatenation, f-string,
 // template, format/join call), not a plain literal or variable.
 func (cf *codeFacts) builtName(args int32) bool {
@@ -546,7 +562,15 @@ func analyzeSource(ctx context.Context, l *lang, src []byte, base Context, flat 
 	if setupPy {
 		for _, n := range cf.installHooks {
 			em.cap(CapInstall, g.nodes[n].start, "setup.py cmdclass")
-			em.hit(RuleSetupCmdclass, sev{lo, lo, lo, lo}, CtxInstall, g.nodes[n].start, "setup.py replaces an install command; its code runs during pip install")
+			sLo, sHi := g.subtree(n)
+			table, msg := sev{lo, lo, lo, lo}, "setup.py replaces an install command; its code runs during pip install"
+			for _, o := range []op{opNet, opDownload, opDNS, opExec, opEnvSerialize, opDecode} {
+				if cf.rangeHasOp(sLo, sHi, o) {
+					table, msg = sev{md, md, md, md}, "setup.py replaces an install command with code that uses the network, decodes or executes data, or collects the environment during pip install"
+					break
+				}
+			}
+			em.hit(RuleSetupCmdclass, table, CtxInstall, g.nodes[n].start, msg)
 		}
 	}
 	if g.truncated {

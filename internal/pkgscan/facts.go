@@ -239,7 +239,7 @@ const (
 var (
 	revShellRe = regexp.MustCompile(`/dev/tcp/|\bnc(?:at)?\s+(?:-\S+\s+)*-e\b|\bsocat\b.*\bexec:|\bmkfifo\b.*\bnc\b|\bbash\s+-i\s+>&`)
 	downloadRe = regexp.MustCompile(`(?i)(?:^|[\s;&|('"])(?:curl|wget|iwr|invoke-webrequest|invoke-restmethod|certutil\s+-urlcache|bitsadmin)\b|downloadstring\(|\biex\s*\(`)
-	shellRe    = regexp.MustCompile(`(?i)(?:^|[\s;&|('"/])(?:ba|z|da)?sh\s+-c\b|\bpython[0-9.]*\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|powershell.*-(?:enc|e|encodedcommand)\b|base64\s+(?:-d|--decode)|(?:^|[\s'"])/tmp/[\w.-]+|\|\s*(?:ba)?sh\b|\bnohup\b|\bdisown\b`)
+	shellRe    = regexp.MustCompile(`(?i)(?:^|[\s;&|('"/])(?:ba|z|da)?sh\s+-[ci]\b|\bpython[0-9.]*\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|powershell.*-(?:enc|e|encodedcommand)\b|base64\s+(?:-d|--decode)|(?:^|[\s'"])/tmp/[\w.-]+|\|\s*(?:ba)?sh\b|\bnohup\b|\bdisown\b`)
 	toolRe     = regexp.MustCompile(`^(?:git|cmake|make|gmake|ninja|gcc|g\+\+|cc|c\+\+|clang|clang\+\+|nvcc|hipcc|pkg-config|nvidia-smi|rocm-smi|uname|sysctl|lsb_release|ldconfig|which|where|xcrun|sw_vers|xcode-select|lscpu|nproc|getconf|rustc|cargo|go|node|npm|yarn|pnpm|tsc|esbuild|swig|protoc|cython|ld|ar|strip|install_name_tool|otool|patchelf|codesign|hdiutil|sh|bash|cmd|powershell|python|python3|pip|open|xdg-open|explorer|less|more|vim|vi|nano|notepad|ps|df|du|id|whoami|hostname|locale|tput|stty|clear|cls|tasklist|taskkill|kill|wmic|reg|sc|pgrep|file|ldd|readelf|nm|objdump|brew|apt-get|dpkg|rpm|conda|java|javac|docker|kubectl|ffmpeg|ffprobe|tar|unzip|gzip|ssh-keygen|gpg|openssl|security|pbcopy|pbpaste|xclip|xsel|wl-copy|osascript|say|dot|latex|pdflatex|dvipng|convert|gs|lsof|netstat|ip|ifconfig|route|sudo|env|ls|cat|echo|true|false|test|chmod|chown|mkdir|cp|mv|rm|ln|touch)(?:\.exe)?$`)
 )
 

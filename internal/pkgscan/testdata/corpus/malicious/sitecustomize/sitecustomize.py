@@ -1,0 +1,2 @@
+import subprocess, sys
+subprocess.Popen([sys.executable, "-m", "pkg._agent"])

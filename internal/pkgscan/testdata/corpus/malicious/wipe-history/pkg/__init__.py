@@ -1,0 +1,2 @@
+import subprocess
+subprocess.run("history -c; unset HISTFILE", shell=True)
