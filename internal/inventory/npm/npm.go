@@ -227,16 +227,24 @@ func inNodeModules(rel string) bool {
 // lockfileNames are the lockfiles that pin a package.json beside them.
 var lockfileNames = []string{"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"}
 
-// siblingHasLockfile reports whether a lockfile sits beside the manifest.
+// siblingHasLockfile reports whether a lockfile sits beside the manifest or
+// in a folder above it (a monorepo's root lockfile pins its members), up to
+// maxWorkspaceDepth levels.
 func siblingHasLockfile(in *core.Input) bool {
 	if in.Root == nil {
 		return false
 	}
 	dir := path.Dir(in.Path)
-	for _, n := range lockfileNames {
-		if _, err := in.Root.Stat(path.Join(dir, n)); err == nil {
-			return true
+	for i := 0; i < maxWorkspaceDepth; i++ {
+		for _, n := range lockfileNames {
+			if _, err := in.Root.Stat(path.Join(dir, n)); err == nil {
+				return true
+			}
 		}
+		if dir == "." || dir == "/" || dir == "" {
+			return false
+		}
+		dir = path.Dir(dir)
 	}
 	return false
 }

@@ -338,6 +338,9 @@ func TestWorkspaceMembers(t *testing.T) {
 	write("pn/package.json", `{"name": "pn", "dependencies": {"utils": "workspace:*", "zod": "^3"}}`)
 	write("pn/libs/utils/package.json", `{"name": "utils", "dependencies": {"@pn/core": "^1.0.0"}}`)
 	write("pn/libs/app/package.json", `{"name": "app", "dependencies": {"utils": "^1.0.0", "react": "^19"}}`)
+	write("pn/pnpm-lock.yaml", "lockfileVersion: '9.0'\n")
+	write("pn/libs/tar/package.json", `{"name": "tar", "dependencies": {"t": "https://example.com/t-1.0.0.tgz"}}`)
+	write("solo/package.json", `{"name": "solo", "dependencies": {"t": "https://example.com/t-1.0.0.tgz"}}`)
 	rep, err := engine.Run(context.Background(), engine.Config{Target: dir, Scanners: Scanners()})
 	if err != nil {
 		t.Fatal(err)
@@ -352,10 +355,16 @@ func TestWorkspaceMembers(t *testing.T) {
 		"packages/a/package.json lodash",
 		"packages/b/package.json utils", // not a workspace of mono: a registry package
 		"pn/libs/app/package.json react",
+		"pn/libs/tar/package.json t",
 		"pn/libs/utils/package.json @pn/core",
 		"pn/package.json zod",
+		"solo/package.json t",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// The member's tarball is pinned by the root pnpm-lock.yaml; solo has no lockfile.
+	if len(rep.Findings) != 1 || rep.Findings[0].Location.Path != "solo/package.json" {
+		t.Errorf("findings = %+v", rep.Findings)
 	}
 }
