@@ -124,8 +124,8 @@ func TestReplace(t *testing.T) {
 		// same module, newer version: the effective version, with the required one kept
 		"golang.org/x/net": {"golang.org/x/net", "v0.38.0", false, map[string]string{
 			"source": "manifest", PropReplace: "golang.org/x/net v0.38.0", PropRequiredVersion: "v0.20.0"}, 1},
-		"example.com/inner":   {"example.com/inner", "v0.0.0", true, map[string]string{"source": "manifest", PropReplace: "./internal/inner"}, 0},
-		"example.com/outside": {"example.com/outside", "v0.0.0", true, map[string]string{"source": "manifest", PropReplace: "../../outside"}, 0},
+		"example.com/inner":     {"example.com/inner", "v0.0.0", true, map[string]string{"source": "manifest", PropReplace: "./internal/inner"}, 0},
+		"example.com/outside":   {"example.com/outside", "v0.0.0", true, map[string]string{"source": "manifest", PropReplace: "../../outside"}, 0},
 		"github.com/pkg/errors": {"github.com/pkg/errors", "v0.9.1", true, map[string]string{"source": "manifest"}, 0}, // only a /go.mod hash
 		"github.com/old/lib": {"github.com/old/lib", "v0.0.0-20230101000000-abcdefabcdef", true, map[string]string{
 			"source": "manifest", PropReplace: "/home/dev/lib"}, 0},
