@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 )
 
@@ -160,8 +161,9 @@ func (d *jsonDoc) syntaxErr(err error) error {
 	if errors.Is(err, errNotObject) {
 		return err
 	}
-	if err.Error() == "EOF" || err.Error() == "unexpected EOF" {
-		return fmt.Errorf("malformed JSON: unexpected end of file")
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		line, _ := d.lines.pos(max(0, len(d.data)-1))
+		return fmt.Errorf("malformed JSON: unexpected end of file (truncated at line %d)", line)
 	}
 	return fmt.Errorf("malformed JSON: %v", err)
 }
