@@ -252,11 +252,11 @@ func TestProjectScope(t *testing.T) {
 	s := NewScanner(Options{})
 	for p, want := range map[string]bool{
 		"src/app.py": false, "scripts/deploy.js": false, "setup.py": false,
-		".venv/lib/python3.12/site-packages/requests/api.py": true,
-		"web/node_modules/left-pad/index.js":                 true,
-		"web/node_modules/left-pad/package.json":             true,
-		"anything/evil.pth":                                  true,
-		"tools/sitecustomize.py":                             true,
+		".venv/lib/python3.12/site-packages/requests/api.py":        true,
+		"web/node_modules/left-pad/index.js":                        true,
+		"web/node_modules/left-pad/package.json":                    true,
+		"anything/evil.pth":                                         true,
+		"tools/sitecustomize.py":                                    true,
 		".venv/lib/python3.12/site-packages/x-1.0.dist-info/RECORD": true,
 	} {
 		if got := s.FileRequired(core.FileInfo{Path: p, Head: []byte("import os\n")}); got != want {
