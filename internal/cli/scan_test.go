@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // uxRun runs the CLI with a chosen terminal state and environment, the way
@@ -150,4 +152,50 @@ func TestFailOnFlagValidation(t *testing.T) {
 	if code, _, _ := polRun(t, "scan", dir, "--fail-on", "none", "-q"); code != 0 {
 		t.Errorf("--fail-on none: exit %d", code)
 	}
+}
+
+// TestCorpusReportsAreValid is an evaluation over the shared corpus (skipped
+// when it is absent): the SARIF of a real scan validates against the SARIF
+// 2.1.0 schema and the Markdown stays under GitHub's comment limit.
+func TestCorpusReportsAreValid(t *testing.T) {
+	corpus := os.Getenv("ASSAY_CORPUS")
+	if corpus == "" {
+		corpus = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("corpus not present (%v)", err)
+	}
+	code, out, errb := polRun(t, "scan", corpus, "-f", "sarif", "--fail-on", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "report", "testdata", "schemas-sarif", "sarif-2.1.0-rtm.5.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("sarif.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("sarif.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("corpus SARIF does not validate: %v", err)
+	}
+	_, md, _ := polRun(t, "scan", corpus, "-f", "markdown", "--fail-on", "none")
+	if len(md) > 65536 || !strings.Contains(md, "assay supply-chain check") {
+		t.Errorf("corpus markdown: %d bytes", len(md))
+	}
+	t.Logf("corpus: SARIF %d bytes, Markdown %d bytes", len(out), len(md))
 }
