@@ -110,69 +110,11 @@ func BuildManifest(ctx context.Context, root string, opts ManifestOptions) (*Man
 		return nil, nil, fmt.Errorf("%s is not a directory", root)
 	}
 	m := &Manifest{Type: ManifestType, Version: 1, Algorithm: "sha256", Files: []FileEntry{}, Ignore: opts.Ignore}
-	var (
-		jobs []hashJob
-		errs []HashError
-	)
-	realRoot, err := filepath.EvalSymlinks(root)
+	jobs, links, errs, err := collect(root, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if err != nil {
-			errs = append(errs, HashError{rel, err.Error()})
-			if d != nil && d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if rel == "." {
-			return nil
-		}
-		if ignored(rel, d.Name(), opts.Ignore) || opts.Exclude[rel] {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch t := d.Type(); {
-		case t.IsDir():
-			return nil
-		case t&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				errs = append(errs, HashError{rel, err.Error()})
-				return nil
-			}
-			se := SymlinkEntry{Path: rel, Target: filepath.ToSlash(target)}
-			if resolved, err := filepath.EvalSymlinks(p); err != nil || !inside(realRoot, resolved) {
-				se.Outside = true
-			}
-			m.Symlinks = append(m.Symlinks, se)
-			return nil
-		case t.IsRegular():
-			info, err := d.Info()
-			if err != nil {
-				errs = append(errs, HashError{rel, err.Error()})
-				return nil
-			}
-			jobs = append(jobs, hashJob{rel: rel, abs: p, size: info.Size()})
-			return nil
-		default:
-			return nil // devices, sockets, pipes: not content
-		}
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	sort.Slice(jobs, func(i, j int) bool {
-		if jobs[i].size != jobs[j].size {
-			return jobs[i].size > jobs[j].size
-		}
-		return jobs[i].rel < jobs[j].rel
-	})
+	m.Symlinks = links
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -215,10 +157,80 @@ func BuildManifest(ctx context.Context, root string, opts ManifestOptions) (*Man
 		return nil, nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	sort.Slice(m.Symlinks, func(i, j int) bool { return m.Symlinks[i].Path < m.Symlinks[j].Path })
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	m.Files = out
 	return m, errs, nil
+}
+
+// collect walks root once: regular files to hash (largest first), symlinks
+// recorded without following, and entries that could not be read.
+func collect(root string, opts ManifestOptions) ([]hashJob, []SymlinkEntry, []HashError, error) {
+	var (
+		jobs  []hashJob
+		errs  []HashError
+		links []SymlinkEntry
+	)
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			errs = append(errs, HashError{rel, err.Error()})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if rel == "." {
+			return nil
+		}
+		if ignored(rel, d.Name(), opts.Ignore) || opts.Exclude[rel] {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch t := d.Type(); {
+		case t.IsDir():
+			return nil
+		case t&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				errs = append(errs, HashError{rel, err.Error()})
+				return nil
+			}
+			se := SymlinkEntry{Path: rel, Target: filepath.ToSlash(target)}
+			if resolved, err := filepath.EvalSymlinks(p); err != nil || !inside(realRoot, resolved) {
+				se.Outside = true
+			}
+			links = append(links, se)
+			return nil
+		case t.IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				errs = append(errs, HashError{rel, err.Error()})
+				return nil
+			}
+			jobs = append(jobs, hashJob{rel: rel, abs: p, size: info.Size()})
+			return nil
+		default:
+			return nil // devices, sockets, pipes: not content
+		}
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sort.Slice(links, func(i, j int) bool { return links[i].Path < links[j].Path })
+	sort.Slice(jobs, func(i, j int) bool {
+		if jobs[i].size != jobs[j].size {
+			return jobs[i].size > jobs[j].size
+		}
+		return jobs[i].rel < jobs[j].rel
+	})
+	return jobs, links, errs, nil
 }
 
 func inside(root, p string) bool {
@@ -342,6 +354,10 @@ type Change struct {
 	Kind string // added, removed, changed
 	Was  *FileEntry
 	Now  *FileEntry
+	// Link is true when the entry is a symbolic link, not a file.
+	Link bool
+	// Detail describes a symlink change ("symlink target a → b").
+	Detail string
 }
 
 // Compare lists files added, removed and changed in now relative to was.
