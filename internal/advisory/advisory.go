@@ -49,21 +49,28 @@ func NewAnalyzer(opts Options) (core.Analyzer, error) {
 			return nil, fmt.Errorf("--db %s: %w", p, err)
 		}
 	}
-	a := &analyzer{done: make(chan struct{})}
-	a.sources = []Source{feed}
-	cacheDir := ResolveCacheDir(opts.CacheDir)
+	a := &analyzer{feed: feed, opts: opts, cacheDir: ResolveCacheDir(opts.CacheDir)}
+	a.startLoad()
+	return a, nil
+}
+
+// startLoad opens the cached exports and --db sources in the background.
+func (a *analyzer) startLoad() {
+	a.done = make(chan struct{})
+	a.sources = []Source{a.feed}
+	a.loadErrs = nil
 	go func() {
 		defer close(a.done)
-		for _, db := range CachedDBs(cacheDir) {
-			s, err := Open(db.Path, "cache", cacheDir)
+		for _, db := range CachedDBs(a.cacheDir) {
+			s, err := Open(db.Path, "cache", a.cacheDir)
 			if err != nil {
 				a.loadErrs = append(a.loadErrs, core.Error{Path: db.Path, Scanner: a.Name(), Reason: "cached advisory DB unusable (run `assay db update`): " + err.Error()})
 				continue
 			}
 			a.add(s)
 		}
-		for _, p := range opts.DBPaths {
-			s, err := Open(p, "db", cacheDir)
+		for _, p := range a.opts.DBPaths {
+			s, err := Open(p, "db", a.cacheDir)
 			if err != nil {
 				a.loadErrs = append(a.loadErrs, core.Error{Path: p, Scanner: a.Name(), Reason: "advisory data not loaded: " + err.Error()})
 				continue
@@ -71,14 +78,19 @@ func NewAnalyzer(opts Options) (core.Analyzer, error) {
 			a.add(s)
 		}
 	}()
-	return a, nil
 }
 
 type analyzer struct {
+	feed     Source
+	opts     Options
+	cacheDir string
 	mu       sync.Mutex
 	sources  []Source
 	loadErrs []core.Error
 	done     chan struct{}
+	// closed is set once Analyze has released the disk sources; a second
+	// Analyze (a long-running caller reusing the analyzer) reopens them.
+	closed bool
 }
 
 func (a *analyzer) add(s Source) {
@@ -98,19 +110,27 @@ func (a *analyzer) add(s Source) {
 // Name implements core.Analyzer.
 func (a *analyzer) Name() string { return "advisory" }
 
-// Sources waits for loading and returns the loaded sources.
-func (a *analyzer) Sources() []Source {
-	<-a.done
-	return a.sources
+// release closes the disk-backed sources (index files) after a run, so a
+// long-running process does not keep one open file per scan.
+func (a *analyzer) release() {
+	for _, s := range a.sources {
+		s.Close()
+	}
+	a.closed = true
 }
 
 // Analyze implements core.Analyzer.
 func (a *analyzer) Analyze(ctx context.Context, r *core.Report) error {
+	if a.closed {
+		a.startLoad()
+		a.closed = false
+	}
 	select {
 	case <-a.done:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	defer a.release()
 	r.Errors = append(r.Errors, a.loadErrs...)
 	if r.Meta == nil {
 		r.Meta = map[string]string{}

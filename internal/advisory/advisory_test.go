@@ -290,3 +290,20 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalyzerReuse(t *testing.T) {
+	a, err := NewAnalyzer(Options{DBPaths: []string{"testdata/db"}, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		r := core.NewReport(".")
+		r.Components = []core.Component{pkg("PyPI", "requests", "2.2.0", "", "requirements.txt", 1, "manifest")}
+		if err := a.Analyze(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Findings) != 1 || len(r.Errors) != 0 {
+			t.Fatalf("run %d: findings %+v errors %+v", i, r.Findings, r.Errors)
+		}
+	}
+}

@@ -154,9 +154,6 @@ func analyze(b *testing.B, dbs []string, cache string, cs []core.Component) *cor
 	if err := a.Analyze(context.Background(), r); err != nil {
 		b.Fatal(err)
 	}
-	for _, s := range a.(*analyzer).sources {
-		s.Close()
-	}
 	return r
 }
 
