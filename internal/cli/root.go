@@ -127,6 +127,7 @@ policy decision for CI.`,
 		a.newVerifyArtifactCmd(),
 		a.newDataCmd(),
 		a.newServeCmd(),
+		a.newPushCmd(),
 	)
 	return root
 }

@@ -68,6 +68,18 @@ func TestServeEndToEnd(t *testing.T) {
 	if c, m := call("GET", "/api/v1/affected?purl=pkg:pypi/litellm@1.82.8", ""); c != 200 || m["projects"].(float64) != 1 {
 		t.Errorf("affected: %d %v", c, m)
 	}
+	// assay push: scan + upload in one step
+	writeFile(t, filepath.Join(dir, "proj2", "requirements.txt"), "litellm==1.82.7\n")
+	code, _, stderr = runCLI(t, "push", filepath.Join(dir, "proj2"), "--server", base, "--project", "acme/two", "--token-file", tokenFile, "-q")
+	if code != 1 || !strings.Contains(stderr, "uploaded") {
+		t.Errorf("push: exit %d: %s", code, stderr)
+	}
+	if c, m := call("POST", "/api/v1/affected", litellmOSV); c != 200 || m["projects"].(float64) != 2 {
+		t.Errorf("affected after push: %d %v", c, m)
+	}
+	if code, _, _ := runCLI(t, "push", filepath.Join(dir, "proj2"), "--server", base, "--project", "acme/two", "--token-file", filepath.Join(dir, "proj", "requirements.txt")); code != 2 {
+		t.Errorf("push with a wrong token: exit %d, want 2", code)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -78,6 +90,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+const litellmOSV = `{"schema_version":"1.7.4","id":"MAL-2026-2144","modified":"2026-03-25T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"litellm"},"versions":["1.82.7","1.82.8"]}]}`
 
 func TestServeRequiresToken(t *testing.T) {
 	if code, _, stderr := runCLI(t, "serve", "--db", filepath.Join(t.TempDir(), "x.db")); code != 2 || !strings.Contains(stderr, "token") {
