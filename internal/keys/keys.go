@@ -11,6 +11,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	_ "crypto/sha512" // registers SHA-384/512 for crypto.Hash.New
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -53,10 +54,15 @@ func Algorithm(pub crypto.PublicKey) (string, error) {
 	case ed25519.PublicKey:
 		return "ed25519", nil
 	case *ecdsa.PublicKey:
-		if k.Curve != elliptic.P256() {
-			return "", fmt.Errorf("unsupported ECDSA curve %s (want P-256)", k.Curve.Params().Name)
+		switch k.Curve {
+		case elliptic.P256():
+			return "ecdsa-p256-sha256", nil
+		case elliptic.P384(): // verification of model-signing bundles made with P-384 keys
+			return "ecdsa-p384-sha384", nil
+		case elliptic.P521():
+			return "ecdsa-p521-sha512", nil
 		}
-		return "ecdsa-p256-sha256", nil
+		return "", fmt.Errorf("unsupported ECDSA curve %s (want P-256)", k.Curve.Params().Name)
 	default:
 		return "", fmt.Errorf("unsupported public key type %T", pub)
 	}
@@ -215,15 +221,37 @@ func LoadPublic(path string) ([]PublicKey, error) {
 	return out, nil
 }
 
+// ecdsaHash is the hash paired with an ECDSA curve (as Sigstore pairs
+// them): SHA-256 for P-256, SHA-384 for P-384, SHA-512 for P-521.
+func ecdsaHash(k *ecdsa.PublicKey) crypto.Hash {
+	switch k.Curve {
+	case elliptic.P384():
+		return crypto.SHA384
+	case elliptic.P521():
+		return crypto.SHA512
+	}
+	return crypto.SHA256
+}
+
+func digest(h crypto.Hash, msg []byte) []byte {
+	if h == crypto.SHA256 {
+		sum := sha256.Sum256(msg)
+		return sum[:]
+	}
+	hh := h.New()
+	hh.Write(msg)
+	return hh.Sum(nil)
+}
+
 // Sign signs msg: ed25519 over the message, ECDSA P-256 over SHA-256(msg)
-// with an ASN.1 DER signature.
+// with an ASN.1 DER signature (P-384: SHA-384, P-521: SHA-512).
 func Sign(s crypto.Signer, msg []byte) ([]byte, error) {
-	switch s.Public().(type) {
+	switch k := s.Public().(type) {
 	case ed25519.PublicKey:
 		return s.Sign(rand.Reader, msg, crypto.Hash(0))
 	case *ecdsa.PublicKey:
-		sum := sha256.Sum256(msg)
-		return s.Sign(rand.Reader, sum[:], crypto.SHA256)
+		h := ecdsaHash(k)
+		return s.Sign(rand.Reader, digest(h, msg), h)
 	default:
 		return nil, fmt.Errorf("unsupported key type %T", s.Public())
 	}
@@ -235,8 +263,7 @@ func Verify(pub crypto.PublicKey, msg, sig []byte) bool {
 	case ed25519.PublicKey:
 		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k, msg, sig)
 	case *ecdsa.PublicKey:
-		sum := sha256.Sum256(msg)
-		return ecdsa.VerifyASN1(k, sum[:], sig)
+		return ecdsa.VerifyASN1(k, digest(ecdsaHash(k), msg), sig)
 	default:
 		return false
 	}
