@@ -2,6 +2,7 @@ package pickle
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -11,6 +12,50 @@ import (
 // files) or Unknown (anything else). Names are matched on the module as
 // written and on its Python 2 spelling.
 func Classify(module, name string) (Class, string) {
+	e := lookupClass(module, name)
+	return e.c, e.why
+}
+
+type classKey struct{ m, n string }
+
+// classEntry is a cached verdict with interned name strings.
+type classEntry struct {
+	mod, name, q string
+	c            Class
+	why          string
+}
+
+// The cache holds the (few, repeated) names real pickles import; bounded to
+// 50,000 entries.
+var (
+	classMu  sync.RWMutex
+	classMap = map[classKey]*classEntry{}
+)
+
+func lookupClass(module, name string) *classEntry {
+	classMu.RLock()
+	e := classMap[classKey{module, name}]
+	classMu.RUnlock()
+	if e != nil {
+		return e
+	}
+	m, n := strings.Clone(module), strings.Clone(name)
+	c, why := classify(m, n)
+	e = &classEntry{mod: m, name: n, c: c, why: why, q: n}
+	if m != "" {
+		e.q = m + "." + n
+	}
+	if len(m)+len(n) < 256 {
+		classMu.Lock()
+		if len(classMap) < 50_000 {
+			classMap[classKey{m, n}] = e
+		}
+		classMu.Unlock()
+	}
+	return e
+}
+
+func classify(module, name string) (Class, string) {
 	mod := normModule(module)
 	full := mod + "." + name
 	// Dunder tricks anywhere in the path (__builtins__, __globals__,

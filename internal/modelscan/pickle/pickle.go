@@ -5,26 +5,35 @@
 // what it saw when a stream breaks: a stream that imported os.system and then
 // fails to parse is still reported with os.system.
 //
+// The simulated machine is allocation-free per opcode: stack and memo hold
+// pointer-free slots, containers live in pooled arenas (nodes + child cells),
+// strings alias the input (WalkBytes) or a pooled byte arena (Walk). Containers
+// are shared and mutable, as in Python (DUP/GET see later APPENDs).
+//
 // Bounds (Limits, defaults in DefaultLimits):
 //   - MaxOps opcodes per input (20,000,000);
 //   - MaxStack simulated stack entries (262,144) and MaxMarks marks (65,536);
 //   - MaxMemo memo entries (1,048,576); GETs of entries dropped past the bound
 //     yield a "lost" value, never a false dynamic-import verdict;
 //   - strings: at most KeepString bytes (256) of each string are retained;
-//     longer payloads (tensor bytes, numpy buffers) are skipped, never buffered;
-//     text-protocol lines are at most MaxLine bytes (65,536);
-//   - containers keep at most KeepItems children (16); nesting of retained
-//     values is cut at depth 6;
+//     longer payloads (tensor bytes, numpy buffers) are skipped, never
+//     buffered; text-protocol lines are at most MaxLine bytes (65,536);
+//   - containers retain at most KeepItems children (16);
+//   - arenas: MaxNodes containers/calls (4,194,304 × 24 B), as many child
+//     cells, and MaxBuf bytes of copied strings (64 MiB); past them new
+//     values are "lost" (imports are still recorded);
 //   - MaxStreams pickles per multi-pickle input (1,024) and MaxImports recorded
 //     imports/calls (10,000 each).
 //
-// Live memory is therefore bounded by (MaxStack+MaxMemo) values of ≤ 64 bytes
-// plus ≤ KeepItems children and ≤ KeepString bytes each; in practice it is a
-// few kilobytes to a few megabytes for real checkpoints.
+// Worst-case live memory is therefore about 24 B × (MaxStack + MaxMemo +
+// MaxNodes) + 32 B × MaxNodes + MaxBuf ≈ 330 MiB, reached only by hostile
+// inputs of tens of millions of opcodes; real checkpoints use kilobytes to a
+// few megabytes.
 package pickle
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,6 +41,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // Limits bound the work and memory one Walk may use.
@@ -45,6 +56,8 @@ type Limits struct {
 	KeepItems  int
 	MaxStreams int
 	MaxImports int
+	MaxNodes   int
+	MaxBuf     int
 }
 
 // DefaultLimits are the bounds used when a zero Limits is passed.
@@ -58,19 +71,19 @@ var DefaultLimits = Limits{
 	KeepItems:  16,
 	MaxStreams: 1024,
 	MaxImports: 10_000,
+	MaxNodes:   1 << 22,
+	MaxBuf:     64 << 20,
 }
 
-const maxRetainDepth = 6
-
-// Kind is the kind of a simulated stack value.
+// Kind is the kind of a simulated value.
 type Kind uint8
 
 // Value kinds.
 const (
 	KOther   Kind = iota // anything not tracked precisely
 	KMark                // a MARK on the stack
-	KStr                 // str/bytes (S holds at most KeepString bytes)
-	KInt                 // int/bool (N)
+	KStr                 // str/bytes (at most KeepString bytes retained)
+	KInt                 // int
 	KFloat               // float
 	KNone                // None
 	KGlobal              // an imported callable (S = "module.name")
@@ -81,14 +94,14 @@ const (
 	KSet                 // set/frozenset
 	KLost                // value dropped because a bound was reached
 	KPersist             // persistent id load result
+	KBool                // True/False (N = 1/0)
 )
 
-// Value is a simulated stack value.
+// Value is a materialized simulated value (see WalkOne).
 type Value struct {
 	K    Kind
 	Trun bool   // S was clipped / container items were dropped
-	D    uint8  // nesting depth of retained children
-	S    string // string content, global name, or int literal
+	S    string // string content, global name, or big-int literal
 	N    int64  // int value; container item count
 	Sub  []Value
 }
@@ -122,10 +135,14 @@ type Import struct {
 	Name   string
 	Class  Class
 	Reason string // why it is dangerous/unknown
+	q      string
 }
 
 // Qualified returns module.name.
 func (im Import) Qualified() string {
+	if im.q != "" {
+		return im.q
+	}
 	if im.Module == "" {
 		return im.Name
 	}
@@ -135,9 +152,9 @@ func (im Import) Qualified() string {
 // Call is one call a stream makes.
 type Call struct {
 	Offset   int64
-	Op       string // REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST, BUILD
+	Op       string // REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST
 	Callable string // module.name, or "?" when not statically known
-	Args     string // rendered arguments (clipped)
+	Args     string // rendered arguments (clipped; only for non-safe callables)
 	Class    Class
 	Reason   string
 }
@@ -148,7 +165,8 @@ type Break struct {
 	Stream int // 0-based index of the pickle in the input
 	Reason string
 	// AfterContent is true when the broken stream had already executed at
-	// least one opcode (a broken stream, not "not a pickle").
+	// least one opcode besides PROTO/FRAME (a broken stream, not "not a
+	// pickle").
 	AfterContent bool
 	// Ours is true when the break is a limitation of the walker (an
 	// unsupported joblib array layout), not malformed input.
@@ -169,12 +187,15 @@ type Result struct {
 	Torch     bool   // legacy torch.save magic number seen
 	Joblib    bool   // joblib NumpyArrayWrapper seen
 	Persisted int    // persistent ids loaded (torch storages)
+	// SafeCalls counts calls of known-safe callables; only calls of
+	// unknown/dangerous callables are listed in Calls (with rendered args).
+	SafeCalls int
 	// Suspicious lists structural tricks seen (BUILD setting __setstate__,
 	// STACK_GLOBAL with a computed target), each with an offset.
 	Suspicious []Import
 }
 
-// MaxClass is the worst class among imports, calls and tricks.
+// MaxClass is the worst class among imports and tricks.
 func (r *Result) MaxClass() Class {
 	m := Safe
 	for _, im := range r.Imports {
@@ -191,25 +212,61 @@ func (r *Result) MaxClass() Class {
 // HasContent reports whether the walk saw any opcode at all.
 func (r *Result) HasContent() bool { return r.Ops > 0 }
 
+// slot is a pointer-free simulated value (24 bytes): strings are (off, ln)
+// into the input (zc) or the walker's byte arena; containers, calls and
+// globals refer to arena nodes/strings by index.
+type slot struct {
+	k    Kind
+	trun bool
+	zc   bool   // string bytes live in the input
+	off  uint32 // string offset, or node index for containers/calls
+	ln   uint32 // string length (KStr, KGlobal, big KInt text)
+	n    int64  // int value
+}
+
+// node is a container or call: a list of retained child cells.
+type node struct {
+	head, tail int32 // cell indices, -1 when empty
+	kept       int32
+	n          int64 // total children (container length)
+	trun       bool
+}
+
+type cell struct {
+	v    slot
+	next int32
+}
+
 var errStop = errors.New("stop")
 
 type walker struct {
-	src     source
+	src     *source
+	in      []byte // input of a byteSource (zero-copy strings)
 	lim     Limits
 	classes func(module, name string) (Class, string)
+	custom  func(module, name string) (Class, string) // nil: Classify (cached)
 	res     *Result
-	stack   []Value
-	marks   []int
-	memo    []Value
+	stack   []slot
+	marks   []int32
+	memo    []slot
 	memoSet []bool
-	sparse  map[int64]Value
+	sparse  map[int64]slot
+	nodes   []node
+	cells   []cell
+	buf     []byte
 	stream  int
 	errOff  int64 // offset of the opcode being walked
-	lastTop Value // value popped by the last STOP
+	lastTop slot  // value popped by the last STOP
 	opsIn   int64 // ops in current stream
-	content int64 // ops other than PROTO/FRAME in current stream
+	content int64 // successful ops other than PROTO/FRAME in current stream
 	depth   int   // nested pickle depth (joblib object arrays)
 	one     bool  // walk exactly one pickle
+	lost    bool  // an arena bound was reached
+	qcache  [8]struct {
+		q  string
+		c  Class
+		wh string
+	}
 }
 
 // One is the result of WalkOne: the walk and the value the pickle returns.
@@ -218,21 +275,63 @@ type One struct {
 	Top    Value
 }
 
+var walkerPool = sync.Pool{New: func() any {
+	return &walker{stack: make([]slot, 0, 64), memo: make([]slot, 0, 64), memoSet: make([]bool, 0, 64),
+		nodes: make([]node, 0, 64), cells: make([]cell, 0, 128), buf: make([]byte, 0, 1024)}
+}}
+
+func getWalker(src *source, lim Limits, classify func(module, name string) (Class, string)) *walker {
+	if lim.MaxOps == 0 {
+		lim = DefaultLimits
+	}
+	if lim.MaxNodes == 0 {
+		lim.MaxNodes = DefaultLimits.MaxNodes
+	}
+	if lim.MaxBuf == 0 {
+		lim.MaxBuf = DefaultLimits.MaxBuf
+	}
+	custom := classify
+	if classify == nil {
+		classify = Classify
+	}
+	w := walkerPool.Get().(*walker)
+	w.src, w.lim, w.classes, w.res, w.custom = src, lim, classify, &Result{}, custom
+	w.in = nil
+	if src.br == nil {
+		w.in = src.buf
+	}
+	w.stream, w.depth, w.one, w.lost = 0, 0, false, false
+	w.qcache = [8]struct {
+		q  string
+		c  Class
+		wh string
+	}{}
+	return w
+}
+
+func putWalker(w *walker) {
+	w.src, w.in, w.res, w.classes, w.custom = nil, nil, nil, nil, nil
+	w.sparse = nil
+	if cap(w.nodes) > 1<<16 || cap(w.cells) > 1<<16 || cap(w.buf) > 1<<20 || cap(w.stack) > 1<<16 || cap(w.memo) > 1<<16 {
+		return // do not pin large arenas in the pool
+	}
+	walkerPool.Put(w)
+}
+
 // WalkOne walks exactly one pickle from r (leaving r positioned after its
 // STOP) and returns what it saw and the value it would return. Used for
 // formats that interleave pickles with raw data (legacy torch tar members).
 func WalkOne(r *bufio.Reader, lim Limits, classify func(module, name string) (Class, string)) One {
-	if lim.MaxOps == 0 {
-		lim = DefaultLimits
-	}
-	if classify == nil {
-		classify = Classify
-	}
-	src := &readerSource{r: r}
-	w := &walker{src: src, lim: lim, classes: classify, res: &Result{}, one: true}
+	src := &source{br: r}
+	w := getWalker(src, lim, classify)
+	w.one = true
 	w.run()
-	w.res.Bytes = src.pos()
-	return One{Result: w.res, Top: w.lastTop}
+	src.sync()
+	res := w.res
+	res.Bytes = src.pos()
+	top := w.value(w.lastTop, 0)
+	putWalker(w)
+	return One{Result: res, Top: top}
 }
 
 // Walk walks every pickle in r (a multi-pickle stream) and returns what it
@@ -241,35 +340,36 @@ func WalkOne(r *bufio.Reader, lim Limits, classify func(module, name string) (Cl
 func Walk(r io.Reader, lim Limits, classify func(module, name string) (Class, string)) *Result {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
-		br = bufio.NewReaderSize(r, 32<<10)
+		br = bufio.NewReaderSize(r, 128<<10)
 	}
-	return walk(&readerSource{r: br}, lim, classify)
+	src := &source{br: br}
+	res := walk(src, lim, classify)
+	src.sync()
+	return res
 }
 
-// WalkBytes walks an in-memory pickle input.
+// WalkBytes walks an in-memory pickle input. b must not change during the call.
 func WalkBytes(b []byte, lim Limits, classify func(module, name string) (Class, string)) *Result {
-	return walk(&byteSource{b: b}, lim, classify)
+	return walk(&source{buf: b}, lim, classify)
 }
 
-func walk(src source, lim Limits, classify func(module, name string) (Class, string)) *Result {
-	if lim.MaxOps == 0 {
-		lim = DefaultLimits
-	}
-	if classify == nil {
-		classify = Classify
-	}
-	w := &walker{src: src, lim: lim, classes: classify, res: &Result{}}
+func walk(src *source, lim Limits, classify func(module, name string) (Class, string)) *Result {
+	w := getWalker(src, lim, classify)
 	w.run()
-	w.res.Bytes = src.pos()
-	return w.res
+	res := w.res
+	res.Bytes = src.pos()
+	putWalker(w)
+	return res
+}
+
+// reset empties the machine for a new stream (arenas are kept per input).
+func (w *walker) reset() {
+	w.stack, w.marks, w.memo, w.memoSet, w.sparse = w.stack[:0], w.marks[:0], w.memo[:0], w.memoSet[:0], nil
 }
 
 func (w *walker) run() {
+	w.nodes, w.cells, w.buf = w.nodes[:0], w.cells[:0], w.buf[:0]
 	for w.stream = 0; ; w.stream++ {
-		if w.stream >= w.lim.MaxStreams {
-			w.res.Limit = fmt.Sprintf("more than %d pickles in one input; the rest was not walked", w.lim.MaxStreams)
-			return
-		}
 		if w.stream > 0 {
 			if w.one {
 				return
@@ -277,6 +377,10 @@ func (w *walker) run() {
 			b, err := w.src.peek()
 			if err != nil {
 				return // clean end
+			}
+			if w.stream >= w.lim.MaxStreams {
+				w.res.Limit = fmt.Sprintf("more than %d pickles in one input; the rest was not walked", w.lim.MaxStreams)
+				return
 			}
 			if w.res.Torch && w.res.Streams >= 5 {
 				// legacy torch.save: magic, protocol, sys_info, the object,
@@ -288,18 +392,13 @@ func (w *walker) run() {
 				return
 			}
 		}
-		w.stack = w.stack[:0]
-		w.marks = w.marks[:0]
-		w.memo = w.memo[:0]
-		w.memoSet = w.memoSet[:0]
-		w.sparse = nil
+		w.reset()
 		w.opsIn, w.content = 0, 0
-		start := w.src.pos()
 		nImports := len(w.res.Imports)
 		err := w.stream1()
 		if err == errStop {
 			w.res.Streams++
-			if w.stream == 0 && w.opsIn >= 2 && w.isTorchMagic() {
+			if w.stream == 0 && w.isTorchMagic() {
 				w.res.Torch = true
 			}
 			continue
@@ -315,7 +414,6 @@ func (w *walker) run() {
 		if w.stream > 0 && len(w.res.Imports) == nImports && len(w.res.Suspicious) == 0 && w.opsIn < 64 {
 			// Not a further pickle, just bytes after the last one.
 			w.res.Trailing = true
-			_ = start
 			return
 		}
 		b := &Break{Offset: w.errOff, Stream: w.stream, Reason: err.Error(), AfterContent: w.content > 0 || w.stream > 0}
@@ -328,10 +426,12 @@ func (w *walker) run() {
 	}
 }
 
+const torchMagicNumber = "119547037146038801333356"
+
 // isTorchMagic reports whether the just-finished stream was the legacy
 // torch.save magic number (LONG1 0x1950a86a20f9469cfc6c).
 func (w *walker) isTorchMagic() bool {
-	return w.lastTop.K == KInt && w.lastTop.S == "119547037146038801333356"
+	return w.lastTop.k == KInt && w.lastTop.ln > 0 && w.sv(w.lastTop) == torchMagicNumber
 }
 
 type limitError struct{ msg string }
@@ -342,52 +442,206 @@ type ourError struct{ msg string }
 
 func (e *ourError) Error() string { return e.msg }
 
-func isOpcode(b byte) bool {
-	if b >= 0x80 && b <= 0x98 {
-		return true
+var opcodeTable = func() (t [256]bool) {
+	for _, c := range []byte("(.012FIJKLMNPQRSTUVXabcd}eghijl]opqrstu)GBC") {
+		t[c] = true
 	}
-	return strings.IndexByte("(.012FIJKLMNPQRSTUVXabcd}eghijl]opqrstu)G", b) >= 0 || b == 'B' || b == 'C'
+	for c := 0x80; c <= 0x98; c++ {
+		t[c] = true
+	}
+	return
+}()
+
+func isOpcode(b byte) bool { return opcodeTable[b] }
+
+// --- strings -------------------------------------------------------------
+
+// sv returns the string of a slot without copying (valid during the walk).
+func (w *walker) sv(s slot) string {
+	if s.ln == 0 {
+		return ""
+	}
+	if s.zc {
+		return unsafe.String(&w.in[s.off], int(s.ln))
+	}
+	return unsafe.String(&w.buf[s.off], int(s.ln))
 }
 
-// opNames maps opcode bytes to pickletools names for evidence.
-var opNames = map[byte]string{
-	'c': "GLOBAL", 'i': "INST", 0x93: "STACK_GLOBAL", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4",
-	'R': "REDUCE", 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX", 'o': "OBJ", 'b': "BUILD",
+// strSlot makes a string slot from b (which is a sub-slice of the input
+// when the source is in memory and the bytes were not decoded).
+func (w *walker) strSlot(k Kind, b []byte, trunc, fromInput bool) slot {
+	if len(b) > w.lim.KeepString {
+		b = b[:w.lim.KeepString]
+		trunc = true
+	}
+	if fromInput && w.in != nil && len(b) > 0 {
+		off := int64(uintptr(unsafe.Pointer(&b[0])) - uintptr(unsafe.Pointer(&w.in[0])))
+		if off >= 0 && off+int64(len(b)) <= int64(len(w.in)) && off <= math.MaxUint32 {
+			return slot{k: k, zc: true, off: uint32(off), ln: uint32(len(b)), trun: trunc}
+		}
+	}
+	return w.bufSlot(k, b, trunc)
 }
 
-func (w *walker) push(v Value) error {
+func (w *walker) bufSlot(k Kind, b []byte, trunc bool) slot {
+	if len(b) == 0 {
+		return slot{k: k, trun: trunc}
+	}
+	if len(w.buf)+len(b) > w.lim.MaxBuf {
+		w.lostBound("string arena")
+		return slot{k: KLost}
+	}
+	off := len(w.buf)
+	w.buf = append(w.buf, b...)
+	return slot{k: k, off: uint32(off), ln: uint32(len(b)), trun: trunc}
+}
+
+func (w *walker) bufString(k Kind, s string, trunc bool) slot {
+	if len(s) > w.lim.KeepString && k == KStr {
+		s = s[:w.lim.KeepString]
+		trunc = true
+	}
+	if len(s) == 0 {
+		return slot{k: k, trun: trunc}
+	}
+	if len(w.buf)+len(s) > w.lim.MaxBuf {
+		w.lostBound("string arena")
+		return slot{k: KLost}
+	}
+	off := len(w.buf)
+	w.buf = append(w.buf, s...)
+	return slot{k: k, off: uint32(off), ln: uint32(len(s)), trun: trunc}
+}
+
+func (w *walker) lostBound(what string) {
+	if !w.lost {
+		w.lost = true
+		if w.res.Limit == "" {
+			w.res.Limit = what + " bound reached; later values are not tracked"
+		}
+	}
+}
+
+// --- containers ----------------------------------------------------------
+
+func (w *walker) newNode(k Kind) slot {
+	if len(w.nodes) >= w.lim.MaxNodes {
+		w.lostBound("container arena")
+		return slot{k: KLost}
+	}
+	w.nodes = append(w.nodes, node{head: -1, tail: -1})
+	return slot{k: k, off: uint32(len(w.nodes) - 1)}
+}
+
+func isContainer(k Kind) bool {
+	return k == KTuple || k == KList || k == KDict || k == KSet || k == KCall
+}
+
+// addItems appends items to container c (shared: every reference sees them).
+func (w *walker) addItems(c slot, items []slot) {
+	if !isContainer(c.k) {
+		return
+	}
+	nd := &w.nodes[c.off]
+	nd.n += int64(len(items))
+	for _, it := range items {
+		if int(nd.kept) >= w.lim.KeepItems {
+			nd.trun = true
+			return
+		}
+		if len(w.cells) >= w.lim.MaxNodes {
+			w.lostBound("container arena")
+			nd.trun = true
+			return
+		}
+		w.cells = append(w.cells, cell{v: it, next: -1})
+		ci := int32(len(w.cells) - 1)
+		if nd.tail < 0 {
+			nd.head = ci
+		} else {
+			w.cells[nd.tail].next = ci
+		}
+		nd.tail = ci
+		nd.kept++
+	}
+}
+
+func (w *walker) container(k Kind, items []slot) slot {
+	c := w.newNode(k)
+	w.addItems(c, items)
+	return c
+}
+
+// children returns up to max retained children of a container slot.
+func (w *walker) children(c slot, dst []slot) []slot {
+	if !isContainer(c.k) || int(c.off) >= len(w.nodes) {
+		return dst
+	}
+	for ci := w.nodes[c.off].head; ci >= 0 && len(dst) < cap(dst); ci = w.cells[ci].next {
+		dst = append(dst, w.cells[ci].v)
+	}
+	return dst
+}
+
+func (w *walker) truncated(c slot) bool {
+	if !isContainer(c.k) {
+		return c.trun
+	}
+	nd := w.nodes[c.off]
+	return nd.trun || int64(nd.kept) < nd.n
+}
+
+// --- stack and memo --------------------------------------------------------
+
+func (w *walker) push(v slot) error {
+	n := len(w.stack)
+	if n < cap(w.stack) && n < w.lim.MaxStack {
+		w.stack = w.stack[:n+1]
+		w.stack[n] = v
+		return nil
+	}
+	return w.pushSlow(v)
+}
+
+func (w *walker) pushSlow(v slot) error {
 	if len(w.stack) >= w.lim.MaxStack {
-		return &limitError{fmt.Sprintf("simulated stack exceeds %d entries", w.lim.MaxStack)}
+		return w.stackFull()
 	}
 	w.stack = append(w.stack, v)
 	return nil
 }
 
-func (w *walker) pop() (Value, error) {
-	base := 0
+func (w *walker) stackFull() error {
+	return &limitError{fmt.Sprintf("simulated stack exceeds %d entries", w.lim.MaxStack)}
+}
+
+var errUnderflow = errors.New("stack underflow")
+
+func (w *walker) base() int {
 	if len(w.marks) > 0 {
-		base = w.marks[len(w.marks)-1]
+		return int(w.marks[len(w.marks)-1])
 	}
-	if len(w.stack) <= base {
-		return Value{}, errors.New("stack underflow")
+	return 0
+}
+
+func (w *walker) pop() (slot, error) {
+	if len(w.stack) <= w.base() {
+		return slot{}, errUnderflow
 	}
 	v := w.stack[len(w.stack)-1]
 	w.stack = w.stack[:len(w.stack)-1]
 	return v, nil
 }
 
-func (w *walker) top() (*Value, error) {
-	base := 0
-	if len(w.marks) > 0 {
-		base = w.marks[len(w.marks)-1]
+func (w *walker) top() (slot, error) {
+	if len(w.stack) <= w.base() {
+		return slot{}, errUnderflow
 	}
-	if len(w.stack) <= base {
-		return nil, errors.New("stack underflow")
-	}
-	return &w.stack[len(w.stack)-1], nil
+	return w.stack[len(w.stack)-1], nil
 }
 
-func (w *walker) popMark() ([]Value, error) {
+// popMark pops to the last MARK; the returned slice is valid until the next push.
+func (w *walker) popMark() ([]slot, error) {
 	if len(w.marks) == 0 {
 		return nil, errors.New("MARK not found")
 	}
@@ -398,53 +652,16 @@ func (w *walker) popMark() ([]Value, error) {
 	return items, nil
 }
 
-// container builds a retained container value from items (copied, clipped).
-func (w *walker) container(k Kind, items []Value) Value {
-	v := Value{K: k, N: int64(len(items))}
-	n := len(items)
-	if n > w.lim.KeepItems {
-		n = w.lim.KeepItems
-		v.Trun = true
+func (w *walker) memoPut(idx int64, v slot) error {
+	if idx == int64(len(w.memo)) && len(w.memo) < w.lim.MaxMemo {
+		w.memo = append(w.memo, v)
+		w.memoSet = append(w.memoSet, true)
+		return nil
 	}
-	if n > 0 {
-		v.Sub = make([]Value, n)
-		for i := 0; i < n; i++ {
-			v.Sub[i] = clipDepth(items[i], maxRetainDepth)
-			v.grow(v.Sub[i])
-		}
-	}
-	return v
+	return w.memoPutSlow(idx, v)
 }
 
-// clipDepth returns v, or an opaque placeholder when retaining it would
-// nest retained values deeper than d levels.
-func clipDepth(v Value, d int) Value {
-	if int(v.D) >= d {
-		return Value{K: KOther, Trun: true}
-	}
-	return v
-}
-
-func (v *Value) grow(child Value) {
-	if child.D+1 > v.D {
-		v.D = child.D + 1
-	}
-}
-
-func (w *walker) addItems(dst *Value, items []Value) {
-	dst.N += int64(len(items))
-	for _, it := range items {
-		if len(dst.Sub) >= w.lim.KeepItems {
-			dst.Trun = true
-			return
-		}
-		c := clipDepth(it, maxRetainDepth)
-		dst.Sub = append(dst.Sub[:len(dst.Sub):len(dst.Sub)], c)
-		dst.grow(c)
-	}
-}
-
-func (w *walker) memoPut(idx int64, v Value) error {
+func (w *walker) memoPutSlow(idx int64, v slot) error {
 	if idx < 0 {
 		return errors.New("negative memo index")
 	}
@@ -459,23 +676,21 @@ func (w *walker) memoPut(idx int64, v Value) error {
 		return nil
 	}
 	if w.sparse == nil {
-		w.sparse = map[int64]Value{}
+		w.sparse = map[int64]slot{}
 	}
-	if len(w.memo)+len(w.sparse) >= w.lim.MaxMemo {
-		if _, ok := w.sparse[idx]; !ok {
-			w.res.Limit = fmt.Sprintf("memo exceeds %d entries; later memo values are not tracked", w.lim.MaxMemo)
-			w.sparse[idx] = Value{K: KLost}
-			if len(w.sparse) > w.lim.MaxMemo { // hard stop
-				return &limitError{w.res.Limit}
-			}
-			return nil
+	if _, ok := w.sparse[idx]; !ok && len(w.memo)+len(w.sparse) >= w.lim.MaxMemo {
+		w.res.Limit = fmt.Sprintf("memo exceeds %d entries; later memo values are not tracked", w.lim.MaxMemo)
+		if len(w.sparse) >= w.lim.MaxMemo {
+			return &limitError{w.res.Limit}
 		}
+		w.sparse[idx] = slot{k: KLost}
+		return nil
 	}
 	w.sparse[idx] = v
 	return nil
 }
 
-func (w *walker) memoGet(idx int64) (Value, error) {
+func (w *walker) memoGet(idx int64) (slot, error) {
 	if idx >= 0 && idx < int64(len(w.memo)) && w.memoSet[idx] {
 		return w.memo[idx], nil
 	}
@@ -483,59 +698,86 @@ func (w *walker) memoGet(idx int64) (Value, error) {
 		return v, nil
 	}
 	if w.res.Limit != "" {
-		return Value{K: KLost}, nil
+		return slot{k: KLost}, nil
 	}
-	return Value{}, fmt.Errorf("memo key %d not found", idx)
+	return slot{}, fmt.Errorf("memo key %d not found", idx)
 }
 
-func (w *walker) importGlobal(off int64, op, module, name string) Value {
-	cl, why := w.classes(module, name)
-	im := Import{Offset: off, Op: op, Module: module, Name: name, Class: cl, Reason: why}
+// --- imports and calls -----------------------------------------------------
+
+func (w *walker) importGlobal(off int64, op, module, name string) (slot, error) {
+	var im Import
+	if w.custom == nil {
+		e := lookupClass(module, name) // interned strings: no copy per import
+		im = Import{Offset: off, Op: op, Module: e.mod, Name: e.name, Class: e.c, Reason: e.why, q: e.q}
+	} else {
+		module, name = strings.Clone(module), strings.Clone(name)
+		cl, why := w.custom(module, name)
+		im = Import{Offset: off, Op: op, Module: module, Name: name, Class: cl, Reason: why}
+		im.q = im.Qualified()
+	}
 	if len(w.res.Imports) < w.lim.MaxImports {
 		w.res.Imports = append(w.res.Imports, im)
 	} else if w.res.Limit == "" {
 		w.res.Limit = fmt.Sprintf("more than %d imports; later ones not recorded", w.lim.MaxImports)
 	}
-	switch module + "." + name {
-	case "joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper":
+	if isNumpyArrayWrapper(im.q) {
 		w.res.Joblib = true
 	}
-	return Value{K: KGlobal, S: im.Qualified()}
+	return w.bufString(KGlobal, im.q, false), nil
 }
 
-func (w *walker) call(off int64, op string, fn Value, args Value) Value {
-	c := Call{Offset: off, Op: op, Callable: "?", Args: Render(args, 160)}
-	switch fn.K {
+func (w *walker) call(off int64, op string, fn slot, args slot) slot {
+	c := Call{Offset: off, Op: op, Callable: "?"}
+	switch fn.k {
 	case KGlobal:
-		c.Callable = fn.S
+		q := w.sv(fn)
+		c.Class, c.Reason = w.classOfQualified(q)
+		c.Callable = strings.Clone(q)
 	case KCall:
-		c.Callable = "(" + Render(fn, 80) + ")"
-	}
-	if fn.K == KGlobal {
-		c.Class, c.Reason = w.classOfQualified(fn.S)
-	} else {
+		c.Callable = "(" + w.render(fn, 80) + ")"
+		c.Class = Unknown
+	default:
 		c.Class = Unknown
 	}
-	if len(w.res.Calls) < w.lim.MaxImports {
-		w.res.Calls = append(w.res.Calls, c)
+	if c.Class == Safe {
+		w.res.SafeCalls++
+	} else {
+		c.Args = w.render(args, 160) // evidence is only needed for findings
+		if len(w.res.Calls) < w.lim.MaxImports {
+			w.res.Calls = append(w.res.Calls, c)
+		}
 	}
-	r := Value{K: KCall, Sub: []Value{clipDepth(fn, maxRetainDepth), clipDepth(args, maxRetainDepth)}}
-	r.grow(r.Sub[0])
-	r.grow(r.Sub[1])
+	r := w.newNode(KCall)
+	w.addItems(r, []slot{fn, args})
 	return r
 }
 
 func (w *walker) classOfQualified(q string) (Class, string) {
-	for i := len(w.res.Imports) - 1; i >= 0 && i >= len(w.res.Imports)-64; i-- {
-		if w.res.Imports[i].Qualified() == q {
-			return w.res.Imports[i].Class, w.res.Imports[i].Reason
+	for i := range w.qcache {
+		if w.qcache[i].q == q && q != "" {
+			return w.qcache[i].c, w.qcache[i].wh
 		}
 	}
-	mod, name := q, ""
-	if i := strings.LastIndexByte(q, '.'); i >= 0 {
-		mod, name = q[:i], q[i+1:]
+	var c Class
+	var why string
+	found := false
+	for i := len(w.res.Imports) - 1; i >= 0 && i >= len(w.res.Imports)-64; i-- {
+		if w.res.Imports[i].q == q {
+			c, why, found = w.res.Imports[i].Class, w.res.Imports[i].Reason, true
+			break
+		}
 	}
-	return w.classes(mod, name)
+	if !found {
+		mod, name := q, ""
+		if i := strings.LastIndexByte(q, '.'); i >= 0 {
+			mod, name = q[:i], q[i+1:]
+		}
+		c, why = w.classes(mod, name)
+	}
+	copy(w.qcache[1:], w.qcache[:7])
+	w.qcache[0].q, w.qcache[0].c, w.qcache[0].wh = strings.Clone(q), c, why
+	return c, why
 }
 
 func (w *walker) suspicious(off int64, op, what, why string) {
@@ -561,7 +803,7 @@ func (w *walker) stream1() error {
 		w.res.Ops++
 		w.opsIn++
 		if w.res.Ops > w.lim.MaxOps {
-			return &limitError{fmt.Sprintf("more than %d opcodes; the rest was not walked", w.lim.MaxOps)}
+			return w.opsExceeded()
 		}
 		if err := w.step(op, off); err != nil {
 			if err == errStop {
@@ -581,6 +823,19 @@ func (w *walker) stream1() error {
 	}
 }
 
+func (w *walker) opsExceeded() error {
+	return &limitError{fmt.Sprintf("more than %d opcodes; the rest was not walked", w.lim.MaxOps)}
+}
+
+// opNames maps opcode bytes to pickletools names for messages.
+var opNames = map[byte]string{
+	'c': "GLOBAL", 'i': "INST", 0x93: "STACK_GLOBAL", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4",
+	'R': "REDUCE", 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX", 'o': "OBJ", 'b': "BUILD", 'X': "BINUNICODE",
+	0x8c: "SHORT_BINUNICODE", 0x8d: "BINUNICODE8", 'B': "BINBYTES", 0x8e: "BINBYTES8", 'T': "BINSTRING",
+	'S': "STRING", 'V': "UNICODE", 'h': "BINGET", 'j': "LONG_BINGET", 'g': "GET", 'q': "BINPUT",
+	'r': "LONG_BINPUT", 'p': "PUT", 0x94: "MEMOIZE", 0x80: "PROTO", 0x95: "FRAME", '.': "STOP",
+}
+
 func opName(op byte) string {
 	if n, ok := opNames[op]; ok {
 		return n
@@ -591,6 +846,33 @@ func opName(op byte) string {
 	return fmt.Sprintf("opcode 0x%02x", op)
 }
 
+func (w *walker) readIndexLine() (int64, error) {
+	l, err := w.src.readLine(w.lim.MaxLine)
+	if err != nil {
+		return 0, err
+	}
+	l = bytes.TrimSpace(l)
+	if len(l) == 0 || len(l) > 18 {
+		return 0, fmt.Errorf("bad memo index %q", core(string(l)))
+	}
+	var n int64
+	for _, c := range l {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("bad memo index %q", core(string(l)))
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, nil
+}
+
+// bstr views b as a string without copying (valid while b is).
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 func (w *walker) step(op byte, off int64) error {
 	src := w.src
 	switch op {
@@ -598,7 +880,7 @@ func (w *walker) step(op byte, off int64) error {
 		if len(w.marks) >= w.lim.MaxMarks {
 			return &limitError{fmt.Sprintf("more than %d nested MARKs", w.lim.MaxMarks)}
 		}
-		w.marks = append(w.marks, len(w.stack))
+		w.marks = append(w.marks, int32(len(w.stack)))
 	case '.': // STOP
 		v, err := w.pop()
 		if err != nil {
@@ -607,11 +889,7 @@ func (w *walker) step(op byte, off int64) error {
 		w.lastTop = v
 		return errStop
 	case '0': // POP
-		base := 0
-		if len(w.marks) > 0 {
-			base = w.marks[len(w.marks)-1]
-		}
-		if len(w.stack) > base {
+		if len(w.stack) > w.base() {
 			w.stack = w.stack[:len(w.stack)-1]
 		} else if _, err := w.popMark(); err != nil {
 			return err
@@ -625,44 +903,42 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		return w.push(*t)
+		return w.push(t)
 	case 'F': // FLOAT
 		if _, err := src.readLine(w.lim.MaxLine); err != nil {
 			return err
 		}
-		return w.push(Value{K: KFloat})
+		return w.push(slot{k: KFloat})
 	case 'I': // INT
 		l, err := src.readLine(w.lim.MaxLine)
 		if err != nil {
 			return err
 		}
-		return w.push(intText(strings.TrimSpace(l)))
-	case 'J':
-		b, err := src.read(4)
-		if err != nil {
-			return err
-		}
-		n := int64(int32(binary.LittleEndian.Uint32(b)))
-		return w.push(Value{K: KInt, N: n, S: strconv.FormatInt(n, 10)})
-	case 'K':
-		b, err := src.readByte()
-		if err != nil {
-			return err
-		}
-		return w.push(Value{K: KInt, N: int64(b), S: strconv.Itoa(int(b))})
-	case 'M':
-		b, err := src.read(2)
-		if err != nil {
-			return err
-		}
-		n := int64(binary.LittleEndian.Uint16(b))
-		return w.push(Value{K: KInt, N: n, S: strconv.FormatInt(n, 10)})
+		return w.push(w.intText(strings.TrimSpace(bstr(l))))
 	case 'L': // LONG
 		l, err := src.readLine(w.lim.MaxLine)
 		if err != nil {
 			return err
 		}
-		return w.push(intText(strings.TrimSuffix(strings.TrimSpace(l), "L")))
+		return w.push(w.intText(strings.TrimSuffix(strings.TrimSpace(bstr(l)), "L")))
+	case 'J':
+		b, err := src.read(4)
+		if err != nil {
+			return err
+		}
+		return w.push(slot{k: KInt, n: int64(int32(binary.LittleEndian.Uint32(b)))})
+	case 'K':
+		b, err := src.readByte()
+		if err != nil {
+			return err
+		}
+		return w.push(slot{k: KInt, n: int64(b)})
+	case 'M':
+		b, err := src.read(2)
+		if err != nil {
+			return err
+		}
+		return w.push(slot{k: KInt, n: int64(binary.LittleEndian.Uint16(b))})
 	case 0x8a, 0x8b: // LONG1, LONG4
 		var n int64
 		if op == 0x8a {
@@ -685,35 +961,33 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		if kept {
-			return w.push(longValue(b))
+		if !kept {
+			return w.push(slot{k: KInt, trun: true})
 		}
-		return w.push(Value{K: KInt, S: "<long>"})
+		return w.push(w.longSlot(b))
 	case 'N':
-		return w.push(Value{K: KNone})
-	case 0x88, 0x89:
-		v := int64(0)
-		if op == 0x88 {
-			v = 1
-		}
-		return w.push(Value{K: KInt, N: v, S: map[int64]string{0: "False", 1: "True"}[v]})
+		return w.push(slot{k: KNone})
+	case 0x88:
+		return w.push(slot{k: KBool, n: 1})
+	case 0x89:
+		return w.push(slot{k: KBool})
 	case 'G':
 		if _, err := src.read(8); err != nil {
 			return err
 		}
-		return w.push(Value{K: KFloat})
+		return w.push(slot{k: KFloat})
 	case 'P': // PERSID
 		if _, err := src.readLine(w.lim.MaxLine); err != nil {
 			return err
 		}
 		w.res.Persisted++
-		return w.push(Value{K: KPersist})
+		return w.push(slot{k: KPersist})
 	case 'Q': // BINPERSID
 		if _, err := w.pop(); err != nil {
 			return err
 		}
 		w.res.Persisted++
-		return w.push(Value{K: KPersist})
+		return w.push(slot{k: KPersist})
 	case 'R': // REDUCE
 		args, err := w.pop()
 		if err != nil {
@@ -729,12 +1003,18 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		s, err := unquote(l)
+		s, err := unquote(bstr(l))
 		if err != nil {
 			return err
 		}
-		return w.push(w.str(s, false))
-	case 'T', 'U', 'X', 'B', 'C', 0x8c, 0x8d, 0x8e, 0x96, 'V':
+		return w.push(w.bufString(KStr, s, false))
+	case 'V': // UNICODE, raw-unicode-escape line
+		l, err := src.readLine(w.lim.MaxLine)
+		if err != nil {
+			return err
+		}
+		return w.push(w.bufString(KStr, rawUnicodeUnescape(bstr(l)), false))
+	case 'T', 'U', 'X', 'B', 'C', 0x8c, 0x8d, 0x8e, 0x96:
 		return w.loadString(op)
 	case 'a': // APPEND
 		v, err := w.pop()
@@ -745,11 +1025,14 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		w.addItems(t, []Value{v})
-	case 'e': // APPENDS
+		w.addItems(t, []slot{v})
+	case 'e', 'u', 0x90: // APPENDS, SETITEMS, ADDITEMS
 		items, err := w.popMark()
 		if err != nil {
 			return err
+		}
+		if op == 'u' && len(items)%2 != 0 {
+			return errors.New("SETITEMS with an odd number of items")
 		}
 		t, err := w.top()
 		if err != nil {
@@ -766,26 +1049,28 @@ func (w *walker) step(op byte, off int64) error {
 			return err
 		}
 		return w.build(off, t, state)
-	case 'c': // GLOBAL
-		mod, err := src.readLine(w.lim.MaxLine)
+	case 'c', 'i': // GLOBAL, INST
+		ml, err := src.readLine(w.lim.MaxLine)
 		if err != nil {
 			return err
 		}
-		name, err := src.readLine(w.lim.MaxLine)
+		mod := string(ml) // the next readLine may reuse the buffer
+		nl, err := src.readLine(w.lim.MaxLine)
 		if err != nil {
 			return err
 		}
-		return w.push(w.importGlobal(off, "GLOBAL", strings.TrimRight(mod, "\r"), strings.TrimRight(name, "\r")))
-	case 'i': // INST
-		mod, err := src.readLine(w.lim.MaxLine)
+		name := bstr(nl)
+		opn := "GLOBAL"
+		if op == 'i' {
+			opn = "INST"
+		}
+		fn, err := w.importGlobal(off, opn, strings.TrimRight(mod, "\r"), strings.TrimRight(name, "\r"))
 		if err != nil {
 			return err
 		}
-		name, err := src.readLine(w.lim.MaxLine)
-		if err != nil {
-			return err
+		if op == 'c' {
+			return w.push(fn)
 		}
-		fn := w.importGlobal(off, "INST", strings.TrimRight(mod, "\r"), strings.TrimRight(name, "\r"))
 		items, err := w.popMark()
 		if err != nil {
 			return err
@@ -824,7 +1109,7 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		return w.push(w.call(off, "NEWOBJ_EX", cls, w.container(KTuple, []Value{args, kw})))
+		return w.push(w.call(off, "NEWOBJ_EX", cls, w.container(KTuple, []slot{args, kw})))
 	case 0x93: // STACK_GLOBAL
 		name, err := w.pop()
 		if err != nil {
@@ -834,17 +1119,30 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		if mod.K == KStr && name.K == KStr && !mod.Trun && !name.Trun {
-			return w.push(w.importGlobal(off, "STACK_GLOBAL", mod.S, name.S))
+		if mod.k == KStr && name.k == KStr && !mod.trun && !name.trun {
+			fn, err := w.importGlobal(off, "STACK_GLOBAL", w.sv(mod), w.sv(name))
+			if err != nil {
+				return err
+			}
+			return w.push(fn)
 		}
-		if mod.K == KLost || name.K == KLost {
-			return w.push(w.importGlobal(off, "STACK_GLOBAL", "?", "?"))
+		if mod.k == KLost || name.k == KLost {
+			fn, err := w.importGlobal(off, "STACK_GLOBAL", "?", "?")
+			if err != nil {
+				return err
+			}
+			return w.push(fn)
 		}
-		w.suspicious(off, "STACK_GLOBAL", "STACK_GLOBAL("+Render(mod, 60)+", "+Render(name, 60)+")",
+		w.suspicious(off, "STACK_GLOBAL", "STACK_GLOBAL("+w.render(mod, 60)+", "+w.render(name, 60)+")",
 			"import target is computed at load time and cannot be resolved statically")
-		return w.push(Value{K: KGlobal, S: "?"})
+		return w.push(w.bufString(KGlobal, "?", false))
 	case 0x82, 0x83, 0x84: // EXT1, EXT2, EXT4
-		n := map[byte]int{0x82: 1, 0x83: 2, 0x84: 4}[op]
+		n := 1
+		if op == 0x83 {
+			n = 2
+		} else if op == 0x84 {
+			n = 4
+		}
 		b, err := src.read(n)
 		if err != nil {
 			return err
@@ -855,42 +1153,41 @@ func (w *walker) step(op byte, off int64) error {
 		}
 		im := Import{Offset: off, Op: "EXT", Module: "copyreg.extension", Name: strconv.FormatUint(uint64(code), 10), Class: Unknown,
 			Reason: "copyreg extension code: the callable depends on the loading process's extension registry"}
+		im.q = im.Qualified()
 		if len(w.res.Imports) < w.lim.MaxImports {
 			w.res.Imports = append(w.res.Imports, im)
 		}
-		return w.push(Value{K: KGlobal, S: im.Qualified()})
-	case 'd': // DICT
+		return w.push(w.bufString(KGlobal, im.q, false))
+	case 'd', 'l', 't', 0x91: // DICT, LIST, TUPLE, FROZENSET
 		items, err := w.popMark()
 		if err != nil {
 			return err
 		}
-		return w.push(w.container(KDict, items))
+		k := KTuple
+		switch op {
+		case 'd':
+			k = KDict
+		case 'l':
+			k = KList
+		case 0x91:
+			k = KSet
+		}
+		if op == 'd' && len(items)%2 != 0 {
+			return errors.New("DICT with an odd number of items")
+		}
+		return w.push(w.container(k, items))
 	case '}':
-		return w.push(Value{K: KDict})
-	case 'l':
-		items, err := w.popMark()
-		if err != nil {
-			return err
-		}
-		return w.push(w.container(KList, items))
+		return w.push(w.newNode(KDict))
 	case ']':
-		return w.push(Value{K: KList})
-	case 't':
-		items, err := w.popMark()
-		if err != nil {
-			return err
-		}
-		return w.push(w.container(KTuple, items))
+		return w.push(w.newNode(KList))
 	case ')':
-		return w.push(Value{K: KTuple})
+		return w.push(w.newNode(KTuple))
+	case 0x8f:
+		return w.push(w.newNode(KSet))
 	case 0x85, 0x86, 0x87: // TUPLE1..3
 		n := int(op - 0x84)
-		base := 0
-		if len(w.marks) > 0 {
-			base = w.marks[len(w.marks)-1]
-		}
-		if len(w.stack)-base < n {
-			return errors.New("stack underflow")
+		if len(w.stack)-w.base() < n {
+			return errUnderflow
 		}
 		items := w.stack[len(w.stack)-n:]
 		v := w.container(KTuple, items)
@@ -909,49 +1206,14 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		w.addItems(t, []Value{k, v})
-	case 'u': // SETITEMS
-		items, err := w.popMark()
-		if err != nil {
-			return err
-		}
-		if len(items)%2 != 0 {
-			return errors.New("SETITEMS with an odd number of items")
-		}
-		t, err := w.top()
-		if err != nil {
-			return err
-		}
-		w.addItems(t, items)
-	case 0x8f:
-		return w.push(Value{K: KSet})
-	case 0x90: // ADDITEMS
-		items, err := w.popMark()
-		if err != nil {
-			return err
-		}
-		t, err := w.top()
-		if err != nil {
-			return err
-		}
-		w.addItems(t, items)
-	case 0x91: // FROZENSET
-		items, err := w.popMark()
-		if err != nil {
-			return err
-		}
-		return w.push(w.container(KSet, items))
+		w.addItems(t, []slot{k, v})
 	case 'g', 'h', 'j': // GET, BINGET, LONG_BINGET
 		var idx int64
 		switch op {
 		case 'g':
-			l, err := src.readLine(w.lim.MaxLine)
+			n, err := w.readIndexLine()
 			if err != nil {
 				return err
-			}
-			n, err := strconv.ParseInt(strings.TrimSpace(l), 10, 64)
-			if err != nil {
-				return fmt.Errorf("bad GET index %q", core(l))
 			}
 			idx = n
 		case 'h':
@@ -976,13 +1238,9 @@ func (w *walker) step(op byte, off int64) error {
 		var idx int64
 		switch op {
 		case 'p':
-			l, err := src.readLine(w.lim.MaxLine)
+			n, err := w.readIndexLine()
 			if err != nil {
 				return err
-			}
-			n, err := strconv.ParseInt(strings.TrimSpace(l), 10, 64)
-			if err != nil {
-				return fmt.Errorf("bad PUT index %q", core(l))
 			}
 			idx = n
 		case 'q':
@@ -1004,7 +1262,7 @@ func (w *walker) step(op byte, off int64) error {
 		if err != nil {
 			return err
 		}
-		return w.memoPut(idx, *t)
+		return w.memoPut(idx, t)
 	case 0x80: // PROTO
 		b, err := src.readByte()
 		if err != nil {
@@ -1021,7 +1279,7 @@ func (w *walker) step(op byte, off int64) error {
 			return err
 		}
 	case 0x97: // NEXT_BUFFER
-		return w.push(Value{K: KOther})
+		return w.push(slot{k: KOther})
 	case 0x98: // READONLY_BUFFER
 		if _, err := w.top(); err != nil {
 			return err
@@ -1035,7 +1293,6 @@ func (w *walker) step(op byte, off int64) error {
 func (w *walker) loadString(op byte) error {
 	src := w.src
 	var n int64
-	isBytes := false
 	switch op {
 	case 'T': // BINSTRING
 		b, err := src.read(4)
@@ -1052,15 +1309,13 @@ func (w *walker) loadString(op byte) error {
 			return err
 		}
 		n = int64(b)
-		isBytes = op == 'C'
 	case 'X', 'B':
 		b, err := src.read(4)
 		if err != nil {
 			return err
 		}
 		n = int64(binary.LittleEndian.Uint32(b))
-		isBytes = op == 'B'
-	case 0x8d, 0x8e, 0x96:
+	default: // BINUNICODE8, BINBYTES8, BYTEARRAY8
 		b, err := src.read(8)
 		if err != nil {
 			return err
@@ -1070,68 +1325,52 @@ func (w *walker) loadString(op byte) error {
 			return fmt.Errorf("declared length %d is impossible", u)
 		}
 		n = int64(u)
-		isBytes = op != 0x8d
-	case 'V': // UNICODE, raw-unicode-escape line
-		l, err := w.src.readLine(w.lim.MaxLine)
-		if err != nil {
-			return err
-		}
-		return w.push(w.str(rawUnicodeUnescape(l), false))
 	}
 	b, kept, err := src.readKeep(n, w.lim.KeepString)
 	if err != nil {
 		return err
 	}
-	v := w.str(string(b), !kept)
-	if isBytes {
-		v.K = KStr
-	}
-	return w.push(v)
-}
-
-func (w *walker) str(s string, trunc bool) Value {
-	if len(s) > w.lim.KeepString {
-		s = s[:w.lim.KeepString]
-		trunc = true
-	}
-	return Value{K: KStr, S: s, Trun: trunc}
+	return w.push(w.strSlot(KStr, b, !kept, true))
 }
 
 // build handles BUILD: inst.__setstate__(state) or inst.__dict__.update.
-func (w *walker) build(off int64, inst *Value, state Value) error {
-	if inst.K == KGlobal {
-		w.suspicious(off, "BUILD", "BUILD on "+inst.S, "BUILD applied to an imported class/function sets attributes on it (a known deserializer bypass)")
+func (w *walker) build(off int64, inst slot, state slot) error {
+	if inst.k == KGlobal {
+		w.suspicious(off, "BUILD", "BUILD on "+w.render(inst, 80), "BUILD applied to an imported class/function sets attributes on it (a known deserializer bypass)")
 	}
 	// A state that installs __setstate__/__reduce__ hooks turns the next
 	// BUILD into a call of an attacker-chosen callable.
-	for _, d := range []Value{state} {
-		if d.K == KTuple && len(d.Sub) == 2 {
-			w.checkHookKeys(off, d.Sub[1])
-			d = d.Sub[0]
+	d := state
+	if d.k == KTuple {
+		var kids [2]slot
+		if ks := w.children(d, kids[:0]); len(ks) == 2 {
+			w.checkHookKeys(off, ks[1])
+			d = ks[0]
 		}
-		w.checkHookKeys(off, d)
 	}
-	c := Call{Offset: off, Op: "BUILD", Callable: "?", Args: Render(state, 120), Class: Safe}
-	if inst.K == KCall && len(inst.Sub) > 0 && inst.Sub[0].K == KGlobal {
-		c.Callable = inst.Sub[0].S + ".__setstate__"
-		if isNumpyArrayWrapper(inst.Sub[0].S) {
-			return w.joblibArray(off, state)
+	w.checkHookKeys(off, d)
+	if inst.k == KCall {
+		var kids [1]slot
+		if ks := w.children(inst, kids[:0]); len(ks) == 1 && ks[0].k == KGlobal && isNumpyArrayWrapper(w.sv(ks[0])) {
+			return w.joblibArray(state)
 		}
 	}
 	return nil
 }
 
-func (w *walker) checkHookKeys(off int64, d Value) {
-	if d.K != KDict {
+var hookKeys = map[string]bool{"__setstate__": true, "__reduce__": true, "__reduce_ex__": true, "__getattr__": true,
+	"__getattribute__": true, "__class__": true, "__init__": true, "__new__": true, "__call__": true, "__globals__": true,
+	"__builtins__": true, "__code__": true, "__dict__": true}
+
+func (w *walker) checkHookKeys(off int64, d slot) {
+	if d.k != KDict {
 		return
 	}
-	for i := 0; i+1 < len(d.Sub); i += 2 {
-		k := d.Sub[i]
-		if k.K == KStr && strings.HasPrefix(k.S, "__") && strings.HasSuffix(k.S, "__") {
-			switch k.S {
-			case "__setstate__", "__reduce__", "__reduce_ex__", "__getattr__", "__getattribute__", "__class__", "__init__", "__new__", "__call__", "__globals__", "__builtins__", "__code__", "__dict__":
-				w.suspicious(off, "BUILD", "BUILD sets "+k.S+" = "+Render(d.Sub[i+1], 60), "state installs a dunder hook, so a later BUILD/call runs an attacker-chosen callable")
-			}
+	var buf [16]slot
+	kv := w.children(d, buf[:0])
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i].k == KStr && hookKeys[w.sv(kv[i])] {
+			w.suspicious(off, "BUILD", "BUILD sets "+w.sv(kv[i])+" = "+w.render(kv[i+1], 60), "state installs a dunder hook, so a later BUILD/call runs an attacker-chosen callable")
 		}
 	}
 }
@@ -1142,7 +1381,7 @@ func isNumpyArrayWrapper(q string) bool {
 
 // joblibArray skips (or walks, for object arrays) the array bytes joblib
 // writes right after a NumpyArrayWrapper's BUILD.
-func (w *walker) joblibArray(off int64, state Value) error {
+func (w *walker) joblibArray(state slot) error {
 	var (
 		descr   string
 		elsize  int64 = -1
@@ -1150,30 +1389,32 @@ func (w *walker) joblibArray(off int64, state Value) error {
 		shapeOK bool
 		align   bool
 	)
-	d := state
-	if d.K != KDict || d.Trun {
+	if state.k != KDict || w.truncated(state) {
 		return &ourError{"joblib array wrapper with an unreadable state"}
 	}
-	for i := 0; i+1 < len(d.Sub); i += 2 {
-		k, v := d.Sub[i], d.Sub[i+1]
-		if k.K != KStr {
+	var buf [16]slot
+	kv := w.children(state, buf[:0])
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, v := kv[i], kv[i+1]
+		if k.k != KStr {
 			continue
 		}
-		switch k.S {
+		switch w.sv(k) {
 		case "dtype":
-			descr, elsize = dtypeOf(v)
+			descr, elsize = w.dtypeOf(v)
 		case "shape":
-			if v.K == KTuple && !v.Trun {
+			if v.k == KTuple && !w.truncated(v) {
+				var sb [16]slot
 				shapeOK = true
-				for _, s := range v.Sub {
-					if s.K != KInt || s.N < 0 {
+				for _, s := range w.children(v, sb[:0]) {
+					if s.k != KInt || s.n < 0 || s.ln > 0 {
 						shapeOK = false
 					}
-					shape = append(shape, s.N)
+					shape = append(shape, s.n)
 				}
 			}
 		case "numpy_array_alignment_bytes":
-			align = v.K == KInt && v.N > 0
+			align = v.k == KInt && v.n > 0
 		}
 	}
 	if strings.Contains(descr, "O") {
@@ -1181,14 +1422,14 @@ func (w *walker) joblibArray(off int64, state Value) error {
 		if w.depth >= 2 {
 			return &ourError{"joblib object arrays nested too deeply"}
 		}
-		saved := *w
-		w.depth++
+		stack, marks, memo, memoSet, sparse := w.stack, w.marks, w.memo, w.memoSet, w.sparse
+		opsIn, content, lastTop := w.opsIn, w.content, w.lastTop
 		w.stack, w.marks, w.memo, w.memoSet, w.sparse = nil, nil, nil, nil, nil
-		w.opsIn, w.content = 0, 0
+		w.depth++
 		err := w.stream1()
-		saved.res = w.res
-		saved.errOff = w.errOff
-		*w = saved
+		w.depth--
+		w.stack, w.marks, w.memo, w.memoSet, w.sparse = stack, marks, memo, memoSet, sparse
+		w.opsIn, w.content, w.lastTop = opsIn, content, lastTop
 		if err == errStop {
 			return nil
 		}
@@ -1223,58 +1464,40 @@ func (w *walker) joblibArray(off int64, state Value) error {
 }
 
 // dtypeOf reads a numpy.dtype(descr, ...) call value.
-func dtypeOf(v Value) (string, int64) {
-	if v.K != KCall || len(v.Sub) < 2 || v.Sub[0].K != KGlobal || !strings.HasSuffix(v.Sub[0].S, ".dtype") {
+func (w *walker) dtypeOf(v slot) (string, int64) {
+	var kids [2]slot
+	ks := w.children(v, kids[:0])
+	if v.k != KCall || len(ks) < 2 || ks[0].k != KGlobal || !strings.HasSuffix(w.sv(ks[0]), ".dtype") {
 		return "", -1
 	}
-	args := v.Sub[1]
-	if args.K != KTuple || len(args.Sub) == 0 || args.Sub[0].K != KStr {
+	var ab [1]slot
+	args := w.children(ks[1], ab[:0])
+	if ks[1].k != KTuple || len(args) == 0 || args[0].k != KStr {
 		return "", -1
 	}
-	descr := args.Sub[0].S
+	descr := strings.Clone(w.sv(args[0]))
 	return descr, itemSize(descr)
 }
 
-func itemSize(descr string) int64 {
-	d := strings.TrimLeft(descr, "<>|=")
-	if d == "" {
-		return -1
-	}
-	kind := d[0]
-	n, err := strconv.ParseInt(d[1:], 10, 64)
-	if d == "b" || d == "B" || d == "?" {
-		return 1
-	}
-	if err != nil || n <= 0 {
-		return -1
-	}
-	switch kind {
-	case 'f', 'i', 'u', 'c', 'b', 'M', 'm', 'S', 'V':
-		return n
-	case 'U':
-		return 4 * n
-	}
-	return -1
-}
-
-func intText(s string) Value {
+func (w *walker) intText(s string) slot {
 	switch s {
 	case "00":
-		return Value{K: KInt, N: 0, S: "False"}
+		return slot{k: KBool}
 	case "01":
-		return Value{K: KInt, N: 1, S: "True"}
+		return slot{k: KBool, n: 1}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return Value{K: KInt, S: core(s)}
+		v := w.bufString(KInt, core(s), true)
+		return v
 	}
-	return Value{K: KInt, N: n, S: s}
+	return slot{k: KInt, n: n}
 }
 
-// longValue decodes a little-endian two's-complement LONG1/LONG4 payload.
-func longValue(b []byte) Value {
+// longSlot decodes a little-endian two's-complement LONG1/LONG4 payload.
+func (w *walker) longSlot(b []byte) slot {
 	if len(b) == 0 {
-		return Value{K: KInt, S: "0"}
+		return slot{k: KInt}
 	}
 	if len(b) <= 8 {
 		var u uint64
@@ -1284,14 +1507,17 @@ func longValue(b []byte) Value {
 		if b[len(b)-1]&0x80 != 0 && len(b) < 8 {
 			u |= ^uint64(0) << (8 * uint(len(b)))
 		}
-		n := int64(u)
-		return Value{K: KInt, N: n, S: strconv.FormatInt(n, 10)}
+		return slot{k: KInt, n: int64(u)}
 	}
-	// Big: render as decimal via math/big-free long division.
+	return w.bufString(KInt, bigDecimal(b), false)
+}
+
+// bigDecimal renders a little-endian two's-complement integer in decimal.
+func bigDecimal(b []byte) string {
 	neg := b[len(b)-1]&0x80 != 0
 	mag := make([]byte, len(b))
 	copy(mag, b)
-	if neg { // two's complement negate
+	if neg {
 		carry := 1
 		for i := range mag {
 			x := int(^mag[i]) + carry
@@ -1319,11 +1545,159 @@ func longValue(b []byte) Value {
 	for i, j := 0, len(digits)-1; i < j; i, j = i+1, j-1 {
 		digits[i], digits[j] = digits[j], digits[i]
 	}
-	s := string(digits)
 	if neg {
-		s = "-" + s
+		return "-" + string(digits)
 	}
-	return Value{K: KInt, S: s}
+	return string(digits)
+}
+
+// value materializes a slot as a Value (strings cloned), up to depth 6.
+func (w *walker) value(s slot, depth int) Value {
+	v := Value{K: s.k, Trun: s.trun, N: s.n}
+	switch s.k {
+	case KStr, KGlobal:
+		v.S = strings.Clone(w.sv(s))
+	case KInt:
+		if s.ln > 0 {
+			v.S = strings.Clone(w.sv(s))
+		}
+	case KTuple, KList, KDict, KSet, KCall:
+		if depth >= 6 {
+			return Value{K: KOther, Trun: true}
+		}
+		nd := w.nodes[s.off]
+		v.N, v.Trun = nd.n, nd.trun || int64(nd.kept) < nd.n
+		for ci := nd.head; ci >= 0; ci = w.cells[ci].next {
+			v.Sub = append(v.Sub, w.value(w.cells[ci].v, depth+1))
+		}
+	}
+	return v
+}
+
+// render renders a slot as short Python-like text for evidence.
+func (w *walker) render(s slot, max int) string {
+	var b strings.Builder
+	w.renderTo(&b, s, max, 0)
+	return clipText(b.String(), max)
+}
+
+func clipText(s string, max int) string {
+	if len(s) > max {
+		cut := max
+		for cut > 0 && (s[cut]&0xC0) == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func (w *walker) renderTo(b *strings.Builder, s slot, max, depth int) {
+	if b.Len() > max {
+		return
+	}
+	switch s.k {
+	case KStr:
+		b.WriteString(strconv.Quote(w.sv(s)))
+		if s.trun {
+			b.WriteString("…")
+		}
+	case KInt:
+		if s.ln > 0 {
+			b.WriteString(w.sv(s))
+		} else if s.trun {
+			b.WriteString("<long>")
+		} else {
+			b.WriteString(strconv.FormatInt(s.n, 10))
+		}
+	case KBool:
+		if s.n != 0 {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case KFloat:
+		b.WriteString("<float>")
+	case KNone:
+		b.WriteString("None")
+	case KGlobal:
+		b.WriteString(w.sv(s))
+	case KCall:
+		var kids [2]slot
+		ks := w.children(s, kids[:0])
+		if len(ks) != 2 || depth > 4 {
+			b.WriteString("<call>")
+			return
+		}
+		w.renderTo(b, ks[0], max, depth+1)
+		if ks[1].k == KTuple {
+			w.renderTo(b, ks[1], max, depth+1)
+		} else {
+			b.WriteString("(")
+			w.renderTo(b, ks[1], max, depth+1)
+			b.WriteString(")")
+		}
+	case KTuple, KList, KDict, KSet:
+		open, close := "(", ")"
+		switch s.k {
+		case KList:
+			open, close = "[", "]"
+		case KDict, KSet:
+			open, close = "{", "}"
+		}
+		b.WriteString(open)
+		nd := w.nodes[s.off]
+		i := 0
+		for ci := nd.head; ci >= 0; ci = w.cells[ci].next {
+			if i > 0 {
+				if s.k == KDict && i%2 == 1 {
+					b.WriteString(": ")
+				} else {
+					b.WriteString(", ")
+				}
+			}
+			if depth > 4 || b.Len() > max {
+				b.WriteString("…")
+				break
+			}
+			w.renderTo(b, w.cells[ci].v, max, depth+1)
+			i++
+		}
+		if nd.trun || int64(nd.kept) < nd.n {
+			b.WriteString(", …")
+		} else if s.k == KTuple && nd.kept == 1 {
+			b.WriteString(",")
+		}
+		b.WriteString(close)
+	case KPersist:
+		b.WriteString("<persistent>")
+	case KLost:
+		b.WriteString("<untracked>")
+	default:
+		b.WriteString("<object>")
+	}
+}
+
+func itemSize(descr string) int64 {
+	d := strings.TrimLeft(descr, "<>|=")
+	if d == "" {
+		return -1
+	}
+	kind := d[0]
+	n, err := strconv.ParseInt(d[1:], 10, 64)
+	if d == "b" || d == "B" || d == "?" {
+		return 1
+	}
+	if err != nil || n <= 0 {
+		return -1
+	}
+	switch kind {
+	case 'f', 'i', 'u', 'c', 'b', 'M', 'm', 'S', 'V':
+		return n
+	case 'U':
+		return 4 * n
+	}
+	return -1
 }
 
 // core clips s for use in error messages.
@@ -1429,95 +1803,4 @@ func latin1(s string) string {
 		}
 	}
 	return s
-}
-
-// Render renders a value as short Python-like text for evidence.
-func Render(v Value, max int) string {
-	var b strings.Builder
-	render(&b, v, max, 0)
-	s := b.String()
-	if len(s) > max {
-		cut := max
-		for cut > 0 && (s[cut]&0xC0) == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func render(b *strings.Builder, v Value, max, depth int) {
-	if b.Len() > max {
-		return
-	}
-	switch v.K {
-	case KStr:
-		b.WriteString(strconv.Quote(v.S))
-		if v.Trun {
-			b.WriteString("…")
-		}
-	case KInt:
-		if v.S != "" {
-			b.WriteString(v.S)
-		} else {
-			b.WriteString(strconv.FormatInt(v.N, 10))
-		}
-	case KFloat:
-		b.WriteString("<float>")
-	case KNone:
-		b.WriteString("None")
-	case KGlobal:
-		b.WriteString(v.S)
-	case KCall:
-		if len(v.Sub) == 2 {
-			render(b, v.Sub[0], max, depth+1)
-			if v.Sub[1].K == KTuple {
-				render(b, v.Sub[1], max, depth+1)
-			} else {
-				b.WriteString("(")
-				render(b, v.Sub[1], max, depth+1)
-				b.WriteString(")")
-			}
-		} else {
-			b.WriteString("<call>")
-		}
-	case KTuple, KList, KDict, KSet:
-		open, close := "(", ")"
-		switch v.K {
-		case KList:
-			open, close = "[", "]"
-		case KDict, KSet:
-			open, close = "{", "}"
-		}
-		b.WriteString(open)
-		for i, it := range v.Sub {
-			if i > 0 {
-				if v.K == KDict && i%2 == 1 {
-					b.WriteString(": ")
-				} else {
-					b.WriteString(", ")
-				}
-			}
-			if depth > 4 {
-				b.WriteString("…")
-				break
-			}
-			render(b, it, max, depth+1)
-		}
-		if v.Trun || int64(len(v.Sub)) < v.N {
-			b.WriteString(", …")
-		}
-		if v.K == KTuple && len(v.Sub) == 1 && !v.Trun {
-			b.WriteString(",")
-		}
-		b.WriteString(close)
-	case KPersist:
-		b.WriteString("<persistent>")
-	case KLost:
-		b.WriteString("<untracked>")
-	case KMark:
-		b.WriteString("<mark>")
-	default:
-		b.WriteString("<object>")
-	}
 }

@@ -140,13 +140,13 @@ func TestWalkOpcodeFamilies(t *testing.T) {
 		{
 			name: "computed STACK_GLOBAL target",
 			in:   (&asm{}).proto(4).stackGlobal("builtins", "str").sbu("os").op(0x85).reduce().sbu("system").op(0x93).stop().Bytes(),
-			want: summary{Calls: []string{`REDUCE builtins.str("os",)`}, Streams: 1, Tricks: 1},
+			want: summary{Streams: 1, Tricks: 1},
 		},
 		{
 			name: "BUILD installs __setstate__",
 			in: (&asm{}).proto(2).global("collections", "OrderedDict").op(')').reduce().
 				op('}').bu("__setstate__").global("os", "system").op('s').op('b').stop().Bytes(),
-			want: summary{Dangerous: []string{"GLOBAL os.system"}, Calls: []string{"REDUCE collections.OrderedDict()"}, Streams: 1, Tricks: 1},
+			want: summary{Dangerous: []string{"GLOBAL os.system"}, Streams: 1, Tricks: 1},
 		},
 		{
 			name: "broken after payload keeps the import (nullifAI)",
@@ -165,14 +165,13 @@ func TestWalkOpcodeFamilies(t *testing.T) {
 				mark().mark().bu("storage").global("torch", "FloatStorage").bu("0").bu("cpu").op('K', 4).tuple().op('Q').
 				op('K', 0).op('K', 2).op('K', 2).op(0x86).op('K', 2).op('K', 1).op(0x86).op(0x89).
 				global("collections", "OrderedDict").op(')').reduce().op('t').reduce().op('s').stop().Bytes(),
-			want: summary{Calls: []string{"REDUCE collections.OrderedDict()", "REDUCE collections.OrderedDict()",
-				"REDUCE torch._utils._rebuild_tensor_v2(<persistent>, 0, (2, 2), (2, 1), False, collections.OrderedDict())"}, Streams: 1},
+			want: summary{Streams: 1},
 		},
 		{
 			name: "sklearn-shaped estimator via copyreg reconstructor",
 			in: (&asm{}).proto(2).global("copy_reg", "_reconstructor").global("sklearn.linear_model._logistic", "LogisticRegression").
 				global("builtins", "object").op('N').op(0x87).reduce().op('}').bu("C").op('G', 0, 0, 0, 0, 0, 0, 0xf0, 0x3f).op('s').op('b').stop().Bytes(),
-			want: summary{Calls: []string{"REDUCE copy_reg._reconstructor(sklearn.linear_model._logistic.LogisticRegression, builtins.object, None)"}, Streams: 1},
+			want: summary{Streams: 1},
 		},
 		{
 			name: "unknown user class",

@@ -2,194 +2,178 @@ package pickle
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
 
-// source is the byte stream a walker reads: an in-memory slice or a
-// buffered reader. Long payloads are skipped, never buffered.
-type source interface {
-	pos() int64
-	peek() (byte, error)
-	readByte() (byte, error)
-	// read returns exactly n (≤ 8) bytes; the slice is valid until the next call.
-	read(n int) ([]byte, error)
-	// readKeep consumes n bytes and returns them when n ≤ keep (kept=true);
-	// otherwise returns the first keep bytes and skips the rest.
-	readKeep(n int64, keep int) ([]byte, bool, error)
-	// readLine reads up to and excluding '\n' (at most max bytes).
-	readLine(max int) (string, error)
-	skip(n int64) (int64, error)
+// source is the byte stream a walker reads: either a whole in-memory input
+// (br == nil) or a window over a bufio.Reader that is viewed with Peek and
+// consumed with Discard, so the reader is left exactly after the last byte
+// the walker used. Long payloads are skipped, never buffered. The fast
+// paths are small enough to inline.
+type source struct {
+	buf  []byte // in-memory input, or the current Peek window
+	p    int    // read position within buf
+	base int64  // input offset of buf[0]
+	br   *bufio.Reader
+	line []byte // scratch for lines (reader mode)
 }
 
 var errLineTooLong = errors.New("text line exceeds the line bound")
 
-type byteSource struct {
-	b []byte
-	p int
-}
+func (s *source) pos() int64 { return s.base + int64(s.p) }
 
-func (s *byteSource) pos() int64 { return int64(s.p) }
-
-func (s *byteSource) peek() (byte, error) {
-	if s.p >= len(s.b) {
-		return 0, io.EOF
+// more makes at least n unread bytes available (reader mode); false at EOF.
+func (s *source) more(n int) bool {
+	if s.br == nil {
+		return false
 	}
-	return s.b[s.p], nil
-}
-
-func (s *byteSource) readByte() (byte, error) {
-	if s.p >= len(s.b) {
-		return 0, io.EOF
+	if s.p > 0 {
+		k, _ := s.br.Discard(s.p)
+		s.base += int64(k)
+		s.p = 0
 	}
-	c := s.b[s.p]
-	s.p++
-	return c, nil
-}
-
-func (s *byteSource) read(n int) ([]byte, error) {
-	if len(s.b)-s.p < n {
-		s.p = len(s.b)
-		return nil, io.ErrUnexpectedEOF
-	}
-	r := s.b[s.p : s.p+n]
-	s.p += n
-	return r, nil
-}
-
-func (s *byteSource) readKeep(n int64, keep int) ([]byte, bool, error) {
-	if n < 0 || int64(len(s.b)-s.p) < n {
-		s.p = len(s.b)
-		return nil, false, io.ErrUnexpectedEOF
-	}
-	r := s.b[s.p : s.p+int(n)]
-	s.p += int(n)
-	if n <= int64(keep) {
-		return r, true, nil
-	}
-	return r[:keep], false, nil
-}
-
-func (s *byteSource) readLine(max int) (string, error) {
-	rest := s.b[s.p:]
-	lim := rest
-	if len(lim) > max+1 {
-		lim = lim[:max+1]
-	}
-	for i, c := range lim {
-		if c == '\n' {
-			s.p += i + 1
-			return string(rest[:i]), nil
+	if s.br.Buffered() < n {
+		if _, err := s.br.Peek(n); err != nil {
+			s.buf, _ = s.br.Peek(s.br.Buffered())
+			return false
 		}
 	}
-	if len(rest) > max {
-		return "", errLineTooLong
+	s.buf, _ = s.br.Peek(s.br.Buffered())
+	return len(s.buf) >= n
+}
+
+// sync consumes what the walker read from the underlying reader.
+func (s *source) sync() {
+	if s.br != nil && s.p > 0 {
+		k, _ := s.br.Discard(s.p)
+		s.base += int64(k)
+		s.p = 0
+		s.buf = nil
 	}
-	s.p = len(s.b)
-	return "", io.ErrUnexpectedEOF
 }
 
-func (s *byteSource) skip(n int64) (int64, error) {
-	if n < 0 || int64(len(s.b)-s.p) < n {
-		k := int64(len(s.b) - s.p)
-		s.p = len(s.b)
-		return k, io.ErrUnexpectedEOF
+func (s *source) peek() (byte, error) {
+	if s.p < len(s.buf) || s.more(1) {
+		return s.buf[s.p], nil
 	}
-	s.p += int(n)
-	return n, nil
+	return 0, io.EOF
 }
 
-type readerSource struct {
-	r   *bufio.Reader
-	off int64
-	buf [8]byte
-	kb  []byte
-}
-
-func (s *readerSource) pos() int64 { return s.off }
-
-func (s *readerSource) peek() (byte, error) {
-	b, err := s.r.Peek(1)
-	if err != nil {
-		return 0, err
+func (s *source) readByte() (byte, error) {
+	if s.p < len(s.buf) {
+		c := s.buf[s.p]
+		s.p++
+		return c, nil
 	}
-	return b[0], nil
+	return s.readByteSlow()
 }
 
-func (s *readerSource) readByte() (byte, error) {
-	c, err := s.r.ReadByte()
-	if err == nil {
-		s.off++
+func (s *source) readByteSlow() (byte, error) {
+	if s.more(1) {
+		c := s.buf[s.p]
+		s.p++
+		return c, nil
 	}
-	return c, err
+	return 0, io.EOF
 }
 
-func (s *readerSource) read(n int) ([]byte, error) {
-	k, err := io.ReadFull(s.r, s.buf[:n])
-	s.off += int64(k)
-	if err != nil {
-		return nil, io.ErrUnexpectedEOF
+// read returns exactly n (≤ 8) bytes; the slice is valid until the next call.
+func (s *source) read(n int) ([]byte, error) {
+	if len(s.buf)-s.p >= n {
+		b := s.buf[s.p : s.p+n]
+		s.p += n
+		return b, nil
 	}
-	return s.buf[:n], nil
+	return s.readSlow(n)
 }
 
-func (s *readerSource) readKeep(n int64, keep int) ([]byte, bool, error) {
+func (s *source) readSlow(n int) ([]byte, error) {
+	if s.more(n) {
+		b := s.buf[s.p : s.p+n]
+		s.p += n
+		return b, nil
+	}
+	s.p = len(s.buf)
+	return nil, io.ErrUnexpectedEOF
+}
+
+// readKeep consumes n bytes and returns them when n ≤ keep (kept=true);
+// otherwise returns the first keep bytes and skips the rest. In memory mode
+// the slice aliases the input.
+func (s *source) readKeep(n int64, keep int) ([]byte, bool, error) {
 	if n < 0 {
 		return nil, false, io.ErrUnexpectedEOF
 	}
-	k := n
-	if k > int64(keep) {
-		k = int64(keep)
-	}
-	if cap(s.kb) < int(k) {
-		s.kb = make([]byte, k)
-	}
-	b := s.kb[:k]
-	got, err := io.ReadFull(s.r, b)
-	s.off += int64(got)
-	if err != nil {
+	k := int(min(n, int64(keep)))
+	if len(s.buf)-s.p < k && !s.more(k) {
+		s.p = len(s.buf)
 		return nil, false, io.ErrUnexpectedEOF
 	}
-	if n == k {
+	b := s.buf[s.p : s.p+k]
+	if n == int64(k) {
+		s.p += k
 		return b, true, nil
 	}
-	if _, err := s.skip(n - k); err != nil {
+	if s.br != nil {
+		// b must survive the skip: copy it.
+		s.line = append(s.line[:0], b...)
+		b = s.line
+	}
+	s.p += k
+	if _, err := s.skip(n - int64(k)); err != nil {
 		return nil, false, err
 	}
 	return b, false, nil
 }
 
-func (s *readerSource) readLine(max int) (string, error) {
-	var line []byte
+// readLine reads up to and excluding '\n' (at most max bytes); the slice is
+// valid until the next call.
+func (s *source) readLine(max int) ([]byte, error) {
 	for {
-		frag, err := s.r.ReadSlice('\n')
-		s.off += int64(len(frag))
-		if len(line)+len(frag) > max+1 {
-			return "", errLineTooLong
+		rest := s.buf[s.p:]
+		lim := rest
+		if len(lim) > max+1 {
+			lim = lim[:max+1]
 		}
-		line = append(line, frag...)
-		if err == nil {
-			return string(line[:len(line)-1]), nil
+		if i := bytes.IndexByte(lim, '\n'); i >= 0 {
+			s.p += i + 1
+			return rest[:i], nil
 		}
-		if err != bufio.ErrBufferFull {
-			return "", io.ErrUnexpectedEOF
+		if len(rest) > max {
+			return nil, errLineTooLong
+		}
+		if s.br == nil || !s.more(len(rest)+1) {
+			if s.br != nil && len(rest) >= s.br.Size() {
+				return nil, errLineTooLong
+			}
+			s.p = len(s.buf)
+			return nil, io.ErrUnexpectedEOF
 		}
 	}
 }
 
-func (s *readerSource) skip(n int64) (int64, error) {
+func (s *source) skip(n int64) (int64, error) {
 	if n < 0 {
 		return 0, io.ErrUnexpectedEOF
 	}
+	if avail := int64(len(s.buf) - s.p); n <= avail {
+		s.p += int(n)
+		return n, nil
+	}
+	if s.br == nil {
+		k := int64(len(s.buf) - s.p)
+		s.p = len(s.buf)
+		return k, io.ErrUnexpectedEOF
+	}
+	s.sync()
 	var done int64
 	for done < n {
-		step := n - done
-		if step > 1<<30 {
-			step = 1 << 30
-		}
-		k, err := s.r.Discard(int(step))
+		step := min(n-done, 1<<30)
+		k, err := s.br.Discard(int(step))
 		done += int64(k)
-		s.off += int64(k)
+		s.base += int64(k)
 		if err != nil {
 			return done, io.ErrUnexpectedEOF
 		}
