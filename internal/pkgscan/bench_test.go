@@ -17,8 +17,7 @@ import (
 // genSiteTree writes a synthetic site-packages tree: at scale 1.0 about
 // 50,000 files and 1 GB — ~31,000 Python modules of realistic sizes (1–60
 // KB; ~4% touch subprocess/exec/base64 inside functions as real libraries
-// do), ~1,400 native extensions (random bytes behind an ELF header, 30 KB–1.4
-// MB), stubs, metadata and data files, plus 8 malicious candidates. It
+// do), ~1,400 native extensions (random bytes behind an ELF header, 30–730 KB), stubs, metadata and data files, plus 8 malicious candidates. It
 // returns the number of files and bytes written.
 func genSiteTree(dir string, scale float64) (int, int64, error) {
 	r := rand.New(rand.NewSource(1))
@@ -45,9 +44,9 @@ func genSiteTree(dir string, scale float64) (int, int64, error) {
 		for m := 0; m < 78; m++ {
 			var b strings.Builder
 			b.WriteString("\"\"\"Module " + pkg + " " + strconv.Itoa(m) + ".\"\"\"\nimport os\nimport logging\nfrom typing import Any, Optional\n\nlog = logging.getLogger(__name__)\n\n")
-			size := 1000 + r.Intn(60000)
+			size := 1000 + r.Intn(30000)
 			if r.Intn(10) == 0 {
-				size += 60000
+				size += 30000
 			}
 			special := r.Intn(25) == 0
 			if special {
@@ -71,7 +70,7 @@ func genSiteTree(dir string, scale float64) (int, int64, error) {
 		}
 		write(pkg+"/__init__.py", []byte("from .mod_00 import *\n__version__ = '1.0'\n"))
 		for s := 0; s < 3; s++ {
-			so := make([]byte, 30000+r.Intn(1400000))
+			so := make([]byte, 30000+r.Intn(700000))
 			r.Read(so)
 			copy(so, "\x7fELF\x02\x01\x01")
 			write(fmt.Sprintf("%s/_ext%d.cpython-312-x86_64-linux-gnu.so", pkg, s), so)
@@ -117,10 +116,21 @@ func BenchmarkInspectSiteTree(b *testing.B) {
 	if s := os.Getenv("ASSAY_BENCH_SCALE"); s != "" {
 		scale, _ = strconv.ParseFloat(s, 64)
 	}
-	dir := b.TempDir()
-	_, total, err := genSiteTree(dir, scale)
-	if err != nil {
-		b.Fatal(err)
+	dir := os.Getenv("ASSAY_BENCH_TREE") // an existing tree (bench/pkgscan.sh)
+	var total int64
+	if dir == "" {
+		dir = b.TempDir()
+		var err error
+		if _, total, err = genSiteTree(dir, scale); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Mode().IsRegular() {
+				total += fi.Size()
+			}
+			return nil
+		})
 	}
 	b.SetBytes(total)
 	b.ResetTimer()

@@ -123,74 +123,37 @@ func parse(ctx context.Context, l *lang, src []byte) (*gtree, error) {
 		return nil, errNotParsed
 	}
 	defer tree.Close()
-	g := &gtree{src: src, nodes: make([]gnode, 0, len(src)/6+16)}
+	g := &gtree{src: src}
 	g.lines = append(g.lines, 0)
 	for i, c := range src {
 		if c == '\n' {
 			g.lines = append(g.lines, uint32(i+1))
 		}
 	}
-	root := tree.RootNode()
-	g.hasError = root.HasError()
-	cur := tree.Walk()
-	defer cur.Close()
-	// Iterative pre-order walk with explicit parent/last-child bookkeeping.
-	type frame struct {
-		idx       int32
-		lastChild int32
-	}
-	stack := make([]frame, 0, 64)
-	add := func(parent int32) int32 {
-		n := cur.Node()
-		kid := n.KindId()
-		k := ""
-		if int(kid) < len(l.kinds) {
-			k = l.kinds[kid]
+	raw, truncated, hasErr := walkTree(tree, maxNodes, maxDepth)
+	g.truncated, g.hasError = truncated, hasErr
+	g.nodes = make([]gnode, len(raw))
+	last := make([]int32, len(raw)) // last child seen per parent
+	for i := range raw {
+		r := &raw[i]
+		k, f := "", ""
+		if int(r.kind) < len(l.kinds) {
+			k = l.kinds[r.kind]
 		}
-		f := ""
-		if fid := cur.FieldId(); fid != 0 && int(fid) < len(l.fields) {
-			f = l.fields[fid]
+		if r.field != 0 && int(r.field) < len(l.fields) {
+			f = l.fields[r.field]
 		}
-		s, e := n.ByteRange()
-		g.nodes = append(g.nodes, gnode{kind: k, field: f, start: uint32(s), end: uint32(e), parent: parent, firstChild: -1, nextSibling: -1, named: n.IsNamed()})
-		return int32(len(g.nodes) - 1)
-	}
-	rootIdx := add(-1)
-	stack = append(stack, frame{idx: rootIdx, lastChild: -1})
-walk:
-	for len(g.nodes) < maxNodes {
-		if len(stack) < maxDepth {
-			if cur.GotoFirstChild() {
-				top := &stack[len(stack)-1]
-				i := add(top.idx)
-				g.nodes[top.idx].firstChild = i
-				top.lastChild = i
-				stack = append(stack, frame{idx: i, lastChild: -1})
-				continue
+		p := int32(r.parent)
+		g.nodes[i] = gnode{kind: k, field: f, start: uint32(r.start), end: uint32(r.end), parent: p, firstChild: -1, nextSibling: -1, named: r.named != 0}
+		last[i] = -1
+		if p >= 0 {
+			if g.nodes[p].firstChild < 0 {
+				g.nodes[p].firstChild = int32(i)
+			} else {
+				g.nodes[last[p]].nextSibling = int32(i)
 			}
-		} else if cur.GotoFirstChild() {
-			g.truncated = true // children below the depth bound are not walked
-			cur.GotoParent()
+			last[p] = int32(i)
 		}
-		for {
-			if len(stack) <= 1 {
-				break walk
-			}
-			if cur.GotoNextSibling() {
-				stack = stack[:len(stack)-1]
-				top := &stack[len(stack)-1]
-				i := add(top.idx)
-				g.nodes[top.lastChild].nextSibling = i
-				top.lastChild = i
-				stack = append(stack, frame{idx: i, lastChild: -1})
-				break
-			}
-			cur.GotoParent()
-			stack = stack[:len(stack)-1]
-		}
-	}
-	if len(g.nodes) >= maxNodes {
-		g.truncated = true
 	}
 	return g, nil
 }
