@@ -270,7 +270,67 @@ type lean struct {
 	Details          string         `json:"details"`
 	Severity         []Severity     `json:"severity"`
 	Affected         []leanAffected `json:"affected"`
-	DatabaseSpecific map[string]any `json:"database_specific"`
+	DatabaseSpecific *leanDS        `json:"database_specific"`
+}
+
+// leanDS holds the database_specific keys assay reads; everything else
+// (cwe_ids, origins' details, ...) is skipped without allocating.
+type leanDS struct {
+	Kind       string              `json:"kind"`
+	Confidence string              `json:"confidence"`
+	Fix        string              `json:"fix"`
+	NextClean  string              `json:"next_clean"`
+	LastSafe   string              `json:"last_safe"`
+	Incident   string              `json:"incident"`
+	Severity   string              `json:"severity"`
+	Via        string              `json:"via"`
+	IOCs       map[string][]string `json:"iocs"`
+	SafeRefs   []string            `json:"safe_refs"`
+	Origins    json.RawMessage     `json:"malicious-packages-origins"`
+	Window     *struct {
+		Start string `json:"start"`
+		End   string `json:"end"`
+	} `json:"tag_rewrite_window"`
+}
+
+// toMap rebuilds the generic form Vulnerability carries, with only the
+// keys that were present.
+func (d *leanDS) toMap() map[string]any {
+	if d == nil {
+		return nil
+	}
+	m := map[string]any{}
+	for k, v := range map[string]string{"kind": d.Kind, "confidence": d.Confidence, "fix": d.Fix, "next_clean": d.NextClean,
+		"last_safe": d.LastSafe, "incident": d.Incident, "severity": d.Severity, "via": d.Via} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(d.IOCs) > 0 {
+		iocs := map[string]any{}
+		for k, l := range d.IOCs {
+			a := make([]any, len(l))
+			for i, s := range l {
+				a[i] = s
+			}
+			iocs[k] = a
+		}
+		m["iocs"] = iocs
+	}
+	if len(d.SafeRefs) > 0 {
+		a := make([]any, len(d.SafeRefs))
+		for i, s := range d.SafeRefs {
+			a[i] = s
+		}
+		m["safe_refs"] = a
+	}
+	if len(d.Origins) > 0 && string(d.Origins) != "null" {
+		m["malicious-packages-origins"] = true
+	}
+	if d.Window != nil {
+		m["tag_rewrite_window"] = map[string]any{"start": d.Window.Start, "end": d.Window.End}
+	}
+	return m
 }
 
 type leanAffected struct {
@@ -278,7 +338,7 @@ type leanAffected struct {
 	Severity         []Severity     `json:"severity"`
 	Ranges           []leanRange    `json:"ranges"`
 	Versions         []string       `json:"versions"`
-	DatabaseSpecific map[string]any `json:"database_specific"`
+	DatabaseSpecific *leanDS        `json:"database_specific"`
 }
 
 type leanRange struct {
@@ -299,15 +359,17 @@ func ParseLean(data []byte) (*Vulnerability, error) {
 	}
 	var l lean
 	if err := json.Unmarshal(t, &l); err != nil {
-		return nil, fmt.Errorf("OSV JSON: %w", err)
+		// A database_specific field of an unexpected type (or plain bad
+		// JSON): the generic decoder decides.
+		return Parse(data)
 	}
 	v := &Vulnerability{SchemaVersion: l.SchemaVersion, ID: l.ID, Modified: l.Modified, Published: l.Published,
-		Withdrawn: l.Withdrawn, Aliases: l.Aliases, Summary: l.Summary, Details: l.Details, Severity: l.Severity, DatabaseSpecific: l.DatabaseSpecific}
+		Withdrawn: l.Withdrawn, Aliases: l.Aliases, Summary: l.Summary, Details: l.Details, Severity: l.Severity, DatabaseSpecific: l.DatabaseSpecific.toMap()}
 	if len(l.Affected) > 0 {
 		v.Affected = make([]Affected, len(l.Affected))
 	}
 	for i, a := range l.Affected {
-		v.Affected[i] = Affected{Package: a.Package, Severity: a.Severity, Versions: a.Versions, DatabaseSpecific: a.DatabaseSpecific}
+		v.Affected[i] = Affected{Package: a.Package, Severity: a.Severity, Versions: a.Versions, DatabaseSpecific: a.DatabaseSpecific.toMap()}
 		if len(a.Ranges) > 0 {
 			v.Affected[i].Ranges = make([]Range, len(a.Ranges))
 		}

@@ -108,3 +108,45 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLeanMatchesParse(t *testing.T) {
+	files, _ := filepath.Glob("testdata/records/*.json")
+	files = append(files, "../feed/GHSA-69fq-xp46-6x23.json", "../feed/MAL-2026-2144.json", "../feed/CVE-2025-30154.json")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err1 := Parse(b)
+		lean, err2 := ParseLean(b)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", f, err1, err2)
+		}
+		if full.ID != lean.ID || len(full.Affected) != len(lean.Affected) || full.IsMalicious() != lean.IsMalicious() || lean.Validate() != nil {
+			t.Errorf("%s: lean decode differs", f)
+		}
+		for _, k := range []string{"kind", "confidence", "fix", "incident"} {
+			if full.DatabaseSpecific[k] != lean.DatabaseSpecific[k] {
+				t.Errorf("%s: database_specific.%s differs", f, k)
+			}
+		}
+		for i := range full.Affected {
+			fw, _ := full.Affected[i].DatabaseSpecific["tag_rewrite_window"].(map[string]any)
+			lw, _ := lean.Affected[i].DatabaseSpecific["tag_rewrite_window"].(map[string]any)
+			if (fw == nil) != (lw == nil) || (fw != nil && fw["start"] != lw["start"]) {
+				t.Errorf("%s: affected[%d] window differs", f, i)
+			}
+		}
+	}
+}
+
+func TestParseLeanFallback(t *testing.T) {
+	b := []byte(`{"id":"X-1","modified":"2024-01-01T00:00:00Z","database_specific":{"severity":{"score":9},"iocs":{"domains":[1,2]}},"affected":[{"package":{"ecosystem":"PyPI","name":"a"},"versions":["1"]}]}`)
+	v, err := ParseLean(b)
+	if err != nil || v.ID != "X-1" || v.Validate() != nil {
+		t.Fatalf("fallback: %v %+v", err, v)
+	}
+	if _, err := ParseLean([]byte(`{"id":`)); err == nil {
+		t.Fatal("bad JSON accepted")
+	}
+}
