@@ -520,6 +520,8 @@ func (m *matcher) describeBad(msg *strings.Builder, c *core.Component, p hit, wh
 		if tc := c.Properties["tag_comment"]; tc != "" {
 			fmt.Fprintf(msg, " (pin comment says %s.)", tc)
 		}
+	case p.how == "all" && (c.Kind == core.KindModel || c.Kind == core.KindDataset):
+		fmt.Fprintf(msg, "%s is a known-malicious %s: every revision is affected (%s).", c.Name, c.Kind, what)
 	case p.how == "all":
 		fmt.Fprintf(msg, "%s is a malicious package: every version is affected (%s).", c.Name, what)
 	default:

@@ -334,11 +334,11 @@ func (d *leanDS) toMap() map[string]any {
 }
 
 type leanAffected struct {
-	Package          Package        `json:"package"`
-	Severity         []Severity     `json:"severity"`
-	Ranges           []leanRange    `json:"ranges"`
-	Versions         []string       `json:"versions"`
-	DatabaseSpecific *leanDS        `json:"database_specific"`
+	Package          Package     `json:"package"`
+	Severity         []Severity  `json:"severity"`
+	Ranges           []leanRange `json:"ranges"`
+	Versions         []string    `json:"versions"`
+	DatabaseSpecific *leanDS     `json:"database_specific"`
 }
 
 type leanRange struct {
