@@ -106,6 +106,15 @@ func checkCentralDir(ra io.ReaderAt, size int64) error {
 
 func isModelExtName(name string) bool { return modelExts[strings.ToLower(path.Ext(name))] }
 
+// reportable filters errors from inside containers: only members named like
+// model files are worth an Error (a broken test archive inside an ordinary
+// zip is not).
+func (sc *scan) reportable(member, name string, err error) {
+	if !errors.Is(err, errNotModel) && isModelFileName(name) {
+		sc.errorf(member, "%v", err)
+	}
+}
+
 // scanZip handles PyTorch zips, Keras v3 archives, npz files and zips that
 // contain model files.
 func (sc *scan) scanZip(b *blob) (*detected, error) {
@@ -114,14 +123,14 @@ func (sc *scan) scanZip(b *blob) (*detected, error) {
 		return nil, err
 	}
 	if err := checkCentralDir(ra, size); err != nil {
-		if isModelExtName(b.name) {
+		if isModelFileName(b.name) {
 			return nil, err
 		}
 		return nil, errNotModel
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		if isModelExtName(b.name) {
+		if isModelFileName(b.name) {
 			return nil, fmt.Errorf("corrupt zip: %v", err)
 		}
 		return nil, errNotModel
@@ -175,13 +184,14 @@ func (sc *scan) scanZip(b *blob) (*detected, error) {
 			sc.errorf(b.member, "zip has more than %d members; the rest were not inspected", maxSniffMembers)
 			break
 		}
+		if !isModelExtName(f.Name) {
+			continue // only model-named members are loaded by anything
+		}
 		sniffed++
 		member := joinMember(b.member, f.Name)
 		rc, err := f.Open()
 		if err != nil {
-			if isModelExtName(f.Name) {
-				sc.errorf(member, "cannot open zip member: %v", err)
-			}
+			sc.reportable(member, f.Name, fmt.Errorf("cannot open zip member: %v", err))
 			continue
 		}
 		nb := &blob{member: member, name: f.Name, r: bufio.NewReaderSize(&limitedReader{r: rc, n: maxDecompressed}, 64<<10), size: int64(f.UncompressedSize64), depth: b.depth + 1, wrap: nil}
@@ -194,9 +204,7 @@ func (sc *scan) scanZip(b *blob) (*detected, error) {
 		det, err := sc.scanBlob(nb)
 		rc.Close()
 		if err != nil {
-			if !errors.Is(err, errNotModel) {
-				sc.errorf(member, "%v", err)
-			}
+			sc.reportable(member, f.Name, err)
 			continue
 		}
 		if det != nil {
@@ -306,7 +314,7 @@ func (sc *scan) scanCompressed(b *blob, format string) (*detected, error) {
 		r, err = lzma.NewReader(in)
 	}
 	if err != nil {
-		if isModelExtName(b.name) && format != fGzip && format != fXz && format != fBzip2 {
+		if isModelFileName(b.name) && format != fGzip && format != fXz && format != fBzip2 {
 			return nil, fmt.Errorf("corrupt %s stream: %v", format, err)
 		}
 		return nil, errNotModel
@@ -329,7 +337,7 @@ func (sc *scan) scanCompressed(b *blob, format string) (*detected, error) {
 	}
 	if det != nil {
 		det.Wrap = nb.wrap
-		if det.Pickle && (format == fGzip || format == fBzip2 || format == fXz) && b.depth == 0 {
+		if (det.Format == "pytorch" || det.Format == "torchscript") && (format == fGzip || format == fBzip2 || format == fXz) {
 			sc.find(RuleWrapped, b.member, 0, fmt.Sprintf("pickle-based model (%s) is wrapped in %s; loaders do not expect this and scanners that skip compressed files miss it", det.Format, format), format+" > "+det.Format)
 		}
 	}
@@ -396,6 +404,9 @@ func (sc *scan) scanTar(b *blob) (*detected, error) {
 				continue
 			}
 		}
+		if !isModelExtName(h.Name) {
+			continue
+		}
 		br := bufio.NewReaderSize(&limitedReader{r: tr, n: maxDecompressed}, 64<<10)
 		head, _ := br.Peek(core.HeadSize)
 		if sniff(head, h.Name) == fNone {
@@ -404,9 +415,7 @@ func (sc *scan) scanTar(b *blob) (*detected, error) {
 		nb := &blob{member: member, name: h.Name, r: br, head: head, size: h.Size, depth: b.depth + 1}
 		d, err := sc.scanBlob(nb)
 		if err != nil {
-			if !errors.Is(err, errNotModel) {
-				sc.errorf(member, "%v", err)
-			}
+			sc.reportable(member, h.Name, err)
 			continue
 		}
 		if d != nil {
@@ -539,7 +548,7 @@ func (sc *scan) scan7z(b *blob) (det *detected, err error) {
 	}()
 	zr, err := sevenzip.NewReader(ra, size)
 	if err != nil {
-		if isModelExtName(b.name) {
+		if isModelFileName(b.name) {
 			return nil, fmt.Errorf("corrupt 7z archive: %v", err)
 		}
 		return nil, errNotModel
@@ -569,9 +578,16 @@ func (sc *scan) scan7z(b *blob) (det *detected, err error) {
 		if torch && strings.Contains("/"+f.Name, "/data/") && !strings.HasSuffix(f.Name, ".pkl") {
 			continue // tensor bytes
 		}
+		if !torch && !isModelExtName(f.Name) {
+			continue
+		}
 		rc, err := f.Open()
 		if err != nil {
-			sc.errorf(member, "cannot open 7z member: %v", err)
+			if torch {
+				sc.errorf(member, "cannot open 7z member: %v", err)
+			} else {
+				sc.reportable(member, f.Name, fmt.Errorf("cannot open 7z member: %v", err))
+			}
 			continue
 		}
 		br := bufio.NewReaderSize(&limitedReader{r: rc, n: maxDecompressed}, 64<<10)
@@ -594,9 +610,7 @@ func (sc *scan) scan7z(b *blob) (det *detected, err error) {
 		d, err := sc.scanBlob(nb)
 		rc.Close()
 		if err != nil {
-			if !errors.Is(err, errNotModel) {
-				sc.errorf(member, "%v", err)
-			}
+			sc.reportable(member, f.Name, err)
 			continue
 		}
 		if d != nil {

@@ -110,8 +110,24 @@ var modelExts = map[string]bool{
 	".tar": true, ".mar": true, ".pb": false, ".dat": false, ".sav": true, ".model": true,
 }
 
-// pickleExts are extensions under which a non-pickle is an error worth naming.
-var pickleExts = map[string]bool{".pkl": true, ".pickle": true, ".joblib": true, ".pt": true, ".pth": true, ".ckpt": true, ".sav": true}
+// pickleExts are extensions under which a non-pickle is an error worth
+// naming. (.pth is also Python's site-packages path file, .bin anything: a
+// non-model there is silently ignored.)
+var pickleExts = map[string]bool{".pkl": true, ".pickle": true, ".joblib": true, ".pt": true, ".ckpt": true, ".sav": true}
+
+// proto01Exts may hold protocol 0/1 pickles (text-like, no magic).
+var proto01Exts = map[string]bool{".pkl": true, ".pickle": true, ".joblib": true, ".sav": true, ".pt": true, ".ckpt": true}
+
+// containerExts name pure containers: a corrupt one that holds no model is
+// none of this scanner's business.
+var containerExts = map[string]bool{".zip": true, ".7z": true, ".gz": true, ".bz2": true, ".xz": true, ".tar": true}
+
+// isModelFileName reports whether name looks like a model file (not just a
+// container), so problems reading it are worth an Error.
+func isModelFileName(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return modelExts[ext] && !containerExts[ext] && ext != ".pth" && ext != ".bin"
+}
 
 // FileRequired claims files by magic bytes and model extensions.
 func (s *Scanner) FileRequired(f core.FileInfo) bool {
@@ -192,14 +208,14 @@ func sniff(head []byte, name string) string {
 	switch {
 	case ext == ".onnx":
 		return fONNX
-	case pickleExts[ext] || ext == ".bin" || ext == ".pkl" || ext == ".model":
+	case pickleExts[ext] || ext == ".bin" || ext == ".pth" || ext == ".model":
 		if len(head) >= 2 && head[0] == 0x78 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 {
 			return fZlib
 		}
 		if len(head) >= 3 && head[0] == 0x5d && head[1] == 0 && head[2] == 0 {
 			return fLzma
 		}
-		if len(head) > 0 && looksLikeProto01(head) {
+		if len(head) > 0 && proto01Exts[ext] && looksLikeProto01(head) {
 			return fPickle
 		}
 	case ext == ".safetensors":

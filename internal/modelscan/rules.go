@@ -78,7 +78,7 @@ var (
 		Tags:        []string{"numpy", "pickle"}}
 	RuleWrapped = core.Rule{ID: "ASSAY-MDL-015", Severity: core.SeverityMedium, Category: category,
 		Title:       "Model hidden in an unusual container",
-		Description: "A pickle-based model is wrapped in a container its loader does not expect (a PyTorch archive packed with 7z instead of zip, a compressed pickle). Scanners that only open zips skip it: the first nullifAI technique.",
+		Description: "A pickle-based model is wrapped in a container its loader does not expect (a PyTorch archive packed with 7z instead of zip or compressed with gzip/bzip2/xz, a pickle inside a 7z). Scanners that only open zips skip it: the first nullifAI technique. (Compressed raw pickles are not flagged: pandas, joblib and networkx read them natively; their content is still analysed.)",
 		Fix:         "Distribute models in their native layout (PyTorch zip, safetensors); be suspicious of models that need unpacking before loading.",
 		Tags:        []string{"evasion"}}
 )

@@ -344,7 +344,7 @@ var classModules = map[string]bool{
 	"sklearn": true, "scipy.sparse": true, "pandas.core": true, "pandas._libs": true, "xgboost": true,
 	"lightgbm": true, "catboost": true, "numpy": true, "torch.nn": true, "torch.optim": true,
 	"collections": true, "datetime": true, "enum": true, "tokenizers": true, "imblearn": true,
-	"statsmodels": true, "category_encoders": true,
+	"statsmodels": true, "category_encoders": true, "networkx.classes": true,
 }
 
 // numpyScalar are numpy scalar type names (digits stripped).

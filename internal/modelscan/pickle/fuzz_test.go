@@ -15,7 +15,7 @@ func FuzzWalk(f *testing.F) {
 	f.Add([]byte("\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94\x8c\x04eval\x94\x93\x8c\x011\x85R."))
 	f.Add([]byte("\x80\x02]q\x00(K\x01K\x02e."))
 	f.Add([]byte("(lp0\nI1\naI2\na(dp1\nS'k'\np2\nVv\\u0041\np3\nsa."))
-	files, _ := filepath.Glob("testdata/*.pkl")
+	files, _ := filepath.Glob("../testdata/pickles/*.pkl") // generated fixtures (see ../testdata/SOURCES.md)
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
