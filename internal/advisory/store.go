@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/assay-dev/assay/internal/advisory/osv"
@@ -384,14 +385,20 @@ func loadZip(path string) (*collector, error) {
 	if total > MaxZipUncompressed {
 		return nil, fmt.Errorf("%s: declares %d uncompressed bytes, over the limit of %d", path, total, uint64(MaxZipUncompressed))
 	}
+	// Declared sizes can lie: count what is actually inflated, too.
+	var inflated atomic.Int64
 	return parseParallel(path, len(files), func(i int, buf *[]byte) (string, *osv.Vulnerability, error) {
 		f := files[i]
+		if inflated.Load() > MaxZipUncompressed {
+			return f.Name, nil, fmt.Errorf("archive inflates to more than %d bytes; rest skipped", int64(MaxZipUncompressed))
+		}
 		rc, err := f.Open()
 		if err != nil {
 			return f.Name, nil, err
 		}
 		defer rc.Close()
 		v, err := readRecordLean(rc, f.UncompressedSize64, buf)
+		inflated.Add(int64(len(*buf)))
 		return f.Name, v, err
 	})
 }

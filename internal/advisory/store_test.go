@@ -176,6 +176,19 @@ func TestZipWithoutCacheAndCorrupt(t *testing.T) {
 	if _, err := ValidateZip(trunc); err == nil {
 		t.Fatal("ValidateZip accepted a truncated zip")
 	}
+	// A record that inflates past the per-record limit (highly compressible
+	// padding) is counted invalid; the rest of the export still loads.
+	bomb := testRecords(t)
+	bomb["bomb.json"] = append([]byte(`{"id":"X-1","modified":"2024-01-01T00:00:00Z","details":"`), bytes.Repeat([]byte("A"), osv.MaxRecordSize+10)...)
+	bz := filepath.Join(dir, "bomb.zip")
+	writeZip(t, bz, bomb)
+	if st, _ := os.Stat(bz); st.Size() > 1<<20 {
+		t.Fatalf("bomb fixture not compressed: %d", st.Size())
+	}
+	sb, err := Open(bz, "db", "")
+	if err != nil || sb.Info().Invalid != 1 || sb.Info().Records != 4 || !strings.Contains(sb.Info().Errors[0], "exceeds") {
+		t.Fatalf("bomb: %v %+v", err, sb.Info())
+	}
 	empty := filepath.Join(dir, "empty.zip")
 	writeZip(t, empty, map[string][]byte{"README.txt": []byte("hi")})
 	if _, err := ValidateZip(empty); err == nil {
