@@ -267,9 +267,13 @@ func updateOne(ctx context.Context, client *http.Client, base, cacheDir, eco str
 		return m, "", err
 	}
 	logf(log, "%s: %s bytes, %d records, sha256 %s", eco, strconv.FormatInt(n, 10), records, sum)
-	// Build the index now so the next scan only opens it.
+	// Build the index now so the next scan only opens it, and drop the
+	// index of the export it replaced.
 	if s, err := Open(zipPath, "cache", cacheDir); err == nil {
 		s.Close()
+	}
+	if old.SHA256 != "" && old.SHA256 != sum {
+		os.Remove(filepath.Join(indexDir(cacheDir), old.SHA256+".idx"))
 	}
 	return m, "updated", nil
 }

@@ -354,6 +354,22 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("%s: temp files left: %v", m, left)
 		}
 	}
+	// A new export replaces the old one and its index.
+	mode.Store("ok")
+	recs2 := testRecords(t)
+	delete(recs2, "PYSEC-2023-73.yaml")
+	zp2 := filepath.Join(dir, "src2.zip")
+	writeZip(t, zp2, recs2)
+	body2, _ := os.ReadFile(zp2)
+	srv2 := serveZip(t, body2, `"v2"`, &hits, &mode)
+	defer srv2.Close()
+	res := Update(context.Background(), UpdateOptions{Ecosystems: []string{"PyPI"}, BaseURL: srv2.URL, CacheDir: cache, Client: srv2.Client()})
+	if res[0].Err != nil || res[0].Status != "updated" || res[0].Meta.Records != 3 {
+		t.Fatalf("second export: %+v", res[0])
+	}
+	if idx, _ := filepath.Glob(filepath.Join(cache, "index", "*.idx")); len(idx) != 1 {
+		t.Fatalf("stale indexes kept: %v", idx)
+	}
 	// The cached DB is used by scans automatically.
 	a, err := NewAnalyzer(Options{CacheDir: cache})
 	if err != nil {
@@ -368,7 +384,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("cached DB not used: %+v", rep.Findings)
 	}
 	st, err := GetStatus(cache)
-	if err != nil || len(st.Cached) != 1 || !st.Cached[0].Indexed || st.Cached[0].Records != 4 {
+	if err != nil || len(st.Cached) != 1 || !st.Cached[0].Indexed || st.Cached[0].Records != 3 {
 		t.Fatalf("status: %v %+v", err, st)
 	}
 }
