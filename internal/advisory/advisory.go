@@ -165,11 +165,19 @@ func (a *analyzer) Analyze(ctx context.Context, r *core.Report) error {
 		}
 	}
 	m := newMatcher(r.Components)
-	for i := range r.Components {
-		c := &r.Components[i]
+	// The same package found in several files is one component with several
+	// locations (the report merges them only when it is finalized).
+	cs := make([]core.Component, 0, len(r.Components))
+	for _, c := range r.Components {
 		if c.Ecosystem == "" || c.Name == "" {
 			continue
 		}
+		c.Locations = append([]core.Location(nil), c.Locations...)
+		cs = append(cs, c)
+	}
+	cs = core.MergeComponents(cs)
+	for i := range cs {
+		c := &cs[i]
 		fs := m.component(c, keys[key(c.Ecosystem, c.Name)])
 		r.Findings = append(r.Findings, fs...)
 	}

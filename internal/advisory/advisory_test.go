@@ -198,7 +198,12 @@ func TestMessagesAndFixes(t *testing.T) {
 	for _, f := range r.Findings {
 		byRule[f.RuleID] = append(byRule[f.RuleID], f)
 	}
-	lite := byRule["ASSAY-DEP-001"][0]
+	var lite core.Finding
+	for _, f := range byRule["ASSAY-DEP-001"] {
+		if strings.Contains(f.Component, "litellm") {
+			lite = f
+		}
+	}
 	for _, want := range []string{"litellm 1.82.8", "compromised", "models.litellm.cloud", "litellm_init.pth", "svc/requirements.txt:7"} {
 		if !strings.Contains(lite.Message, want) {
 			t.Errorf("litellm message lacks %q: %s", want, lite.Message)
@@ -305,5 +310,21 @@ func TestAnalyzerReuse(t *testing.T) {
 		if len(r.Findings) != 1 || len(r.Errors) != 0 {
 			t.Fatalf("run %d: findings %+v errors %+v", i, r.Findings, r.Errors)
 		}
+	}
+}
+
+func TestDuplicateComponentsOneFinding(t *testing.T) {
+	a := pkg("PyPI", "litellm", "1.82.8", "", "requirements.txt", 3, "manifest")
+	b := pkg("PyPI", "litellm", "1.82.8", "", "svc/requirements.txt", 9, "manifest")
+	r := run(t, nil, b, a)
+	if len(r.Findings) != 1 {
+		t.Fatalf("want one finding, got %+v", r.Findings)
+	}
+	f := r.Findings[0]
+	if f.Location.Path != "requirements.txt" || !strings.Contains(f.Message, "svc/requirements.txt:9") {
+		t.Errorf("location %+v message %q", f.Location, f.Message)
+	}
+	if len(r.Components) != 2 || len(r.Components[0].Locations) != 1 {
+		t.Error("analyzer modified the report's components")
 	}
 }
