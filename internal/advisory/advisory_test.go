@@ -170,6 +170,8 @@ func TestFindings(t *testing.T) {
 		{"benign twin: Go trivy v0.69.3", []core.Component{pkg("Go", "github.com/aquasecurity/trivy", "v0.69.3", "", "go.mod", 5, "manifest")}, nil},
 		{"DEP-001 malicious Hugging Face model", []core.Component{{Kind: core.KindModel, Ecosystem: "Hugging Face", Name: "baller423/goober2", Locations: []core.Location{{Path: "app.py", Line: 3}}}},
 			[]brief{{"ASSAY-DEP-001", "critical", "Hugging Face/baller423/goober2", "ASSAY-2024-0002"}}},
+		{"DEP-001 malicious model at a pinned revision", []core.Component{{Kind: core.KindModel, Ecosystem: "Hugging Face", Name: "glockr1/ballr7", Version: "main", Locations: []core.Location{{Path: "app.py", Line: 5}}}},
+			[]brief{{"ASSAY-DEP-001", "critical", "Hugging Face/glockr1/ballr7@main", "ASSAY-2025-0001"}}},
 		{"benign twin: a normal model", []core.Component{{Kind: core.KindModel, Ecosystem: "Hugging Face", Name: "bert-base-uncased", Locations: []core.Location{{Path: "app.py", Line: 3}}}}, nil},
 	}
 	for _, tc := range tests {

@@ -153,6 +153,12 @@ func (p *parser) events(r Range, eco string) (version.System, []event) {
 }
 
 func (p *parser) inRange(r Range, eco, ver string) bool {
+	if len(r.Events) == 1 && r.Events[0].Introduced == "0" && NormEcosystem(eco) != "GitHub Actions" {
+		// Every version: no ordering needed (a model revision, a conda
+		// build string). Actions refs still need a parseable tag, so a
+		// commit SHA or branch only matches when listed.
+		return true
+	}
 	sys, evs := p.events(r, eco)
 	if len(evs) == 0 {
 		return false
