@@ -146,17 +146,24 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 	sort.Slice(cf.calls, func(i, j int) bool { return cf.calls[i].node < cf.calls[j].node })
 	off := func(n int32) uint32 { return g.nodes[n].start }
 
-	// taint: names assigned from decode / network results (two passes for chains)
-	taintDecode := map[string]bool{}
-	taintNet := map[string]bool{}
+	// taint: names assigned from decode / network results, per scope (the
+	// enclosing function, or the module) and only before their use; two
+	// passes follow short chains (a = b64decode(x); b = a.decode(); exec(b)).
+	taintDecode := map[string]int32{}
+	taintNet := map[string]int32{}
 	for pass := 0; pass < 2; pass++ {
 		for _, a := range cf.assigns {
 			lo, hi := g.subtree(a.value)
-			if cf.rangeHasOp(lo, hi, opDecode) || cf.rangeHasXor(lo, hi) || cf.rangeHasIdent(lo, hi, taintDecode) {
-				taintDecode[a.name] = true
+			key := scopedName(cf.scopeOf(a.value), a.name)
+			if cf.rangeHasOp(lo, hi, opDecode) || cf.rangeHasXor(lo, hi) || cf.rangeHasTaint(lo, hi, taintDecode) {
+				if _, ok := taintDecode[key]; !ok {
+					taintDecode[key] = a.value
+				}
 			}
-			if cf.rangeHasOp(lo, hi, opDownload) || cf.rangeHasIdent(lo, hi, taintNet) {
-				taintNet[a.name] = true
+			if cf.rangeHasOp(lo, hi, opDownload) || cf.rangeHasTaint(lo, hi, taintNet) {
+				if _, ok := taintNet[key]; !ok {
+					taintNet[key] = a.value
+				}
 			}
 		}
 	}
@@ -197,8 +204,8 @@ func analyzeCode(cf *codeFacts, em *emitter, lang string) {
 			if c.args < 0 {
 				continue
 			}
-			decoded := cf.rangeHasOp(argLo, argHi, opDecode) || cf.rangeHasXor(argLo, argHi) || cf.rangeHasIdent(argLo, argHi, taintDecode)
-			fetched := cf.rangeHasOp(argLo, argHi, opDownload) || cf.rangeHasIdent(argLo, argHi, taintNet) || cf.insideArgsOf(c.node, opDownload)
+			decoded := cf.rangeHasOp(argLo, argHi, opDecode) || cf.rangeHasXor(argLo, argHi) || cf.rangeHasTaint(argLo, argHi, taintDecode)
+			fetched := cf.rangeHasOp(argLo, argHi, opDownload) || cf.rangeHasTaint(argLo, argHi, taintNet) || cf.inCallbackOf(c.node, opDownload)
 			switch {
 			case fetched:
 				em.cap(CapNetwork, o, c.callee)
@@ -383,17 +390,37 @@ func (cf *codeFacts) rangeHasXor(lo, hi int32) bool {
 	return false
 }
 
-func (cf *codeFacts) rangeHasIdent(lo, hi int32, names map[string]bool) bool {
-	if len(names) == 0 {
+// rangeHasTaint: an identifier in [lo, hi) names a tainted variable of its
+// own scope or of the module, assigned before this use.
+func (cf *codeFacts) rangeHasTaint(lo, hi int32, taint map[string]int32) bool {
+	if len(taint) == 0 {
 		return false
 	}
 	i := sort.Search(len(cf.identNodes), func(i int) bool { return cf.identNodes[i] >= lo })
 	for ; i < len(cf.identNodes) && cf.identNodes[i] < hi; i++ {
-		if names[cf.g.text(cf.identNodes[i])] {
-			return true
+		n := cf.identNodes[i]
+		name := cf.g.text(n)
+		for _, sc := range []int32{cf.scopeOf(n), -1} {
+			if at, ok := taint[scopedName(sc, name)]; ok && at < n {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func scopedName(scope int32, name string) string { return fmt.Sprintf("%d:%s", scope, name) }
+
+// scopeOf returns the nearest enclosing function node of n (-1: module).
+func (cf *codeFacts) scopeOf(n int32) int32 {
+	g := cf.g
+	for p := g.nodes[n].parent; p >= 0; p = g.nodes[p].parent {
+		switch g.nodes[p].kind {
+		case "function_definition", "lambda", "function_declaration", "function_expression", "arrow_function", "method_definition", "generator_function", "generator_function_declaration":
+			return p
+		}
+	}
+	return -1
 }
 
 // literalsIn returns the string literal values within nodes [lo, hi).
@@ -499,15 +526,24 @@ func (cf *codeFacts) inSpawnArgs(n int32) bool {
 	return i >= 0 && (cf.calls[i].op == opSpawn || cf.calls[i].op == opNet || cf.calls[i].op == opDownload)
 }
 
-// insideArgsOf: node n sits (at any depth, e.g. in a callback) inside the
-// arguments of a call with op o — https.get(url, res => { ... eval(d) }).
-func (cf *codeFacts) insideArgsOf(n int32, o op) bool {
+// inCallbackOf: node n runs in a callback passed to a call with op o, at
+// most three callbacks deep — https.get(url, res => { res.on('end', () =>
+// eval(d)) }). A function that is not itself a call argument stops the
+// search (bundles wrap whole modules in functions).
+func (cf *codeFacts) inCallbackOf(n int32, o op) bool {
 	g := cf.g
-	for p, d := g.nodes[n].parent, 0; p >= 0 && d < 64; p, d = g.nodes[p].parent, d+1 {
-		k := g.nodes[p].kind
-		if k == "call" || k == "call_expression" {
-			i := sort.Search(len(cf.calls), func(i int) bool { return cf.calls[i].node >= p })
-			if i < len(cf.calls) && cf.calls[i].node == p && cf.calls[i].op == o {
+	depth := 0
+	for p := g.nodes[n].parent; p >= 0 && depth < 3; p = g.nodes[p].parent {
+		switch g.nodes[p].kind {
+		case "function_definition", "lambda", "function_declaration", "function_expression", "arrow_function", "method_definition", "generator_function":
+			depth++
+			args := g.nodes[p].parent
+			if args < 0 || (g.nodes[args].kind != "arguments" && g.nodes[args].kind != "argument_list") {
+				return false
+			}
+			call := g.nodes[args].parent
+			i := sort.Search(len(cf.calls), func(i int) bool { return cf.calls[i].node >= call })
+			if i < len(cf.calls) && cf.calls[i].node == call && cf.calls[i].op == o {
 				return true
 			}
 		}

@@ -357,8 +357,8 @@ func jsOp(g *gtree, callee string, args int32) op {
 	}
 	if (callee == "JSON.stringify" || callee == "Object.entries" || callee == "Object.keys" || callee == "Object.values") && args >= 0 {
 		if a := g.firstNamed(args); a >= 0 && strings.ReplaceAll(g.text(a), " ", "") == "process.env" {
-			if callee == "JSON.stringify" || callee == "Object.entries" {
-				return opEnvSerialize
+			if callee == "JSON.stringify" {
+				return opEnvSerialize // Object.entries/keys iterate to pick variables: not flagged
 			}
 		}
 	}

@@ -139,7 +139,13 @@ func verifyInstalledRecord(root *os.Root, recordRel string, data []byte) ([]core
 		}
 		if !bytes.Equal(h.Sum(nil), e.hash) {
 			loc := core.Location{Path: recordRel, Line: e.line}
-			fs = append(fs, RuleRecordMismatch.New(loc, fmt.Sprintf("%s does not match the sha256 in RECORD: modified after installation", p), clipEvidence(e.path)))
+			f := RuleRecordMismatch.New(loc, fmt.Sprintf("%s does not match the sha256 in RECORD: modified after installation", p), clipEvidence(e.path))
+			if strings.Contains("/"+recordRel, "/dist-packages/") {
+				// Debian/Ubuntu patch files of system packages after the wheel build
+				f.Severity = core.SeverityMedium
+				f.Message += " (dist-packages: the system package manager may have patched it; compare with the distribution's package)"
+			}
+			fs = append(fs, f)
 		}
 	}
 	return fs, errs
