@@ -544,6 +544,14 @@ func (w *walker) addItems(c slot, items []slot) {
 	}
 	nd := &w.nodes[c.off]
 	nd.n += int64(len(items))
+	if c.k == KList || c.k == KSet {
+		// List/set elements are never inspected (only tuples, dicts and
+		// call arguments are): count them, do not retain them.
+		if len(items) > 0 {
+			nd.trun = true
+		}
+		return
+	}
 	for _, it := range items {
 		if int(nd.kept) >= w.lim.KeepItems {
 			nd.trun = true
@@ -791,6 +799,9 @@ func (w *walker) suspicious(off int64, op, what, why string) {
 func (w *walker) stream1() error {
 	src := w.src
 	for {
+		if w.in != nil && len(w.in) <= math.MaxUint32 && w.fast() {
+			continue
+		}
 		off := src.pos()
 		w.errOff = off
 		op, err := src.readByte()
@@ -806,21 +817,154 @@ func (w *walker) stream1() error {
 			return w.opsExceeded()
 		}
 		if err := w.step(op, off); err != nil {
-			if err == errStop {
-				return err
-			}
-			if _, ok := err.(*limitError); ok {
-				return err
-			}
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("truncated inside %s at offset %d", opName(op), off)
-			}
-			return fmt.Errorf("%s at offset %d: %w", opName(op), off, err)
+			return w.stepError(err, op, off)
 		}
 		if op != 0x80 && op != 0x95 {
 			w.content++
 		}
 	}
+}
+
+func (w *walker) stepError(err error, op byte, off int64) error {
+	if err == errStop {
+		return err
+	}
+	if _, ok := err.(*limitError); ok {
+		return err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("truncated inside %s at offset %d", opName(op), off)
+	}
+	return fmt.Errorf("%s at offset %d: %w", opName(op), off, err)
+}
+
+// fast executes runs of the most frequent opcodes of an in-memory input
+// without error plumbing; it returns false (having consumed nothing of the
+// current opcode) when the general path must handle the next opcode.
+func (w *walker) fast() bool {
+	src := w.src
+	buf := src.buf
+	did := false
+	for {
+		p := src.p
+		if p >= len(buf) || w.res.Ops >= w.lim.MaxOps {
+			return did
+		}
+		n := len(w.stack)
+		room := n < cap(w.stack) && n < w.lim.MaxStack
+		var v slot
+		adv := 1
+		switch op := buf[p]; op {
+		case 'K': // BININT1
+			if p+1 >= len(buf) || !room {
+				return did
+			}
+			v, adv = slot{k: KInt, n: int64(buf[p+1])}, 2
+		case 'M': // BININT2
+			if p+2 >= len(buf) || !room {
+				return did
+			}
+			v, adv = slot{k: KInt, n: int64(buf[p+1]) | int64(buf[p+2])<<8}, 3
+		case 'J': // BININT
+			if p+4 >= len(buf) || !room {
+				return did
+			}
+			v, adv = slot{k: KInt, n: int64(int32(binary.LittleEndian.Uint32(buf[p+1:])))}, 5
+		case 0x8c, 'U', 'C': // SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES
+			if p+1 >= len(buf) || !room {
+				return did
+			}
+			l := int(buf[p+1])
+			if p+2+l > len(buf) || l > w.lim.KeepString {
+				return did
+			}
+			v, adv = slot{k: KStr, zc: true, off: uint32(p + 2), ln: uint32(l)}, 2+l
+		case 'N':
+			if !room {
+				return did
+			}
+			v = slot{k: KNone}
+		case 0x88, 0x89:
+			if !room {
+				return did
+			}
+			v = slot{k: KBool}
+			if op == 0x88 {
+				v.n = 1
+			}
+		case 'G':
+			if p+8 >= len(buf) || !room {
+				return did
+			}
+			v, adv = slot{k: KFloat}, 9
+		case ')', '}', ']', 0x8f:
+			if !room || len(w.nodes) >= w.lim.MaxNodes {
+				return did
+			}
+			k := KTuple
+			switch op {
+			case '}':
+				k = KDict
+			case ']':
+				k = KList
+			case 0x8f:
+				k = KSet
+			}
+			w.nodes = append(w.nodes, node{head: -1, tail: -1})
+			v = slot{k: k, off: uint32(len(w.nodes) - 1)}
+		case 0x94: // MEMOIZE
+			if n <= w.base() || len(w.memo) >= w.lim.MaxMemo || len(w.sparse) > 0 {
+				return did
+			}
+			w.memo = append(w.memo, w.stack[n-1])
+			w.memoSet = append(w.memoSet, true)
+			w.countFast(op)
+			src.p = p + 1
+			did = true
+			continue
+		case 'q': // BINPUT of the next index
+			if p+1 >= len(buf) || n <= w.base() || int(buf[p+1]) != len(w.memo) || len(w.memo) >= w.lim.MaxMemo {
+				return did
+			}
+			w.memo = append(w.memo, w.stack[n-1])
+			w.memoSet = append(w.memoSet, true)
+			w.countFast(op)
+			src.p = p + 2
+			did = true
+			continue
+		case 'h': // BINGET
+			if p+1 >= len(buf) || !room {
+				return did
+			}
+			i := int(buf[p+1])
+			if i >= len(w.memo) || !w.memoSet[i] {
+				return did
+			}
+			v, adv = w.memo[i], 2
+		case '(': // MARK
+			if len(w.marks) >= w.lim.MaxMarks {
+				return did
+			}
+			w.marks = append(w.marks, int32(n))
+			w.countFast(op)
+			src.p = p + 1
+			did = true
+			continue
+		default:
+			return did
+		}
+		w.stack = w.stack[:n+1]
+		w.stack[n] = v
+		w.countFast(buf[p])
+		src.p = p + adv
+		did = true
+	}
+}
+
+func (w *walker) countFast(op byte) {
+	w.res.Ops++
+	w.opsIn++
+	w.content++
 }
 
 func (w *walker) opsExceeded() error {
@@ -1663,7 +1807,9 @@ func (w *walker) renderTo(b *strings.Builder, s slot, max, depth int) {
 			w.renderTo(b, w.cells[ci].v, max, depth+1)
 			i++
 		}
-		if nd.trun || int64(nd.kept) < nd.n {
+		if nd.kept == 0 && nd.n > 0 {
+			b.WriteString("…")
+		} else if nd.trun || int64(nd.kept) < nd.n {
 			b.WriteString(", …")
 		} else if s.k == KTuple && nd.kept == 1 {
 			b.WriteString(",")
