@@ -92,7 +92,6 @@ type Policy struct {
 	// it (nil with FailOnSet means "none": never fail).
 	FailOn    *core.Severity
 	FailOnSet bool
-	FailOnPos int // line of fail_on, for messages
 
 	Rules []RuleOverride
 
@@ -187,7 +186,7 @@ func Parse(data []byte, source string) (*Policy, error) {
 			if !ok {
 				return
 			}
-			p.FailOnSet, p.FailOnPos = true, v.Line
+			p.FailOnSet = true
 			if strings.EqualFold(s, "none") || strings.EqualFold(s, "never") {
 				return
 			}
