@@ -42,7 +42,7 @@ func ParseArtifactName(file string) (*Artifact, error) {
 	switch {
 	case strings.HasSuffix(low, ".whl"):
 		parts := strings.Split(base[:len(base)-4], "-")
-		if len(parts) != 5 && len(parts) != 6 {
+		if (len(parts) != 5 && len(parts) != 6) || parts[0] == "" || parts[1] == "" {
 			return nil, fmt.Errorf("%s: not a wheel file name (name-version[-build]-python-abi-platform.whl)", base)
 		}
 		return &Artifact{Ecosystem: core.EcosystemPyPI, Name: NormalizePyPI(parts[0]), Version: parts[1], Kind: "wheel"}, nil
