@@ -166,7 +166,7 @@ func (s *Scanner) Scan(ctx context.Context, in *core.Input) (core.Result, error)
 	}
 	switch k {
 	case fkRecord:
-		fs, errs := verifyInstalledRecord(in.Root, in.Path, data)
+		fs, errs := verifyInstalledRecord(in.Root, in.Path, in.AbsPath, data)
 		res.Findings = append(res.Findings, fs...)
 		res.Errors = append(res.Errors, errs...)
 		return res, nil

@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -94,7 +95,7 @@ func metadataNameLine(b []byte) int {
 // recordVerifyBudget bytes per RECORD.
 const recordVerifyBudget = 64 << 20
 
-func verifyInstalledRecord(root *os.Root, recordRel string, data []byte) ([]core.Finding, []core.Error) {
+func verifyInstalledRecord(root *os.Root, recordRel, recordAbs string, data []byte) ([]core.Finding, []core.Error) {
 	var (
 		fs   []core.Finding
 		errs []core.Error
@@ -140,7 +141,7 @@ func verifyInstalledRecord(root *os.Root, recordRel string, data []byte) ([]core
 		if !bytes.Equal(h.Sum(nil), e.hash) {
 			loc := core.Location{Path: recordRel, Line: e.line}
 			f := RuleRecordMismatch.New(loc, fmt.Sprintf("%s does not match the sha256 in RECORD: modified after installation", p), clipEvidence(e.path))
-			if strings.Contains("/"+recordRel, "/dist-packages/") {
+			if strings.Contains("/"+filepath.ToSlash(recordAbs), "/dist-packages/") || strings.Contains("/"+recordRel, "/dist-packages/") {
 				// Debian/Ubuntu patch files of system packages after the wheel build
 				f.Severity = core.SeverityMedium
 				f.Message += " (dist-packages: the system package manager may have patched it; compare with the distribution's package)"
