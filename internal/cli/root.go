@@ -107,6 +107,8 @@ policy decision for CI.`,
 		Version:       core.ToolVersion,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	// --version without the -v shorthand: every verb uses -v for --verbose.
+	root.Flags().Bool("version", false, "print assay's version")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (see '%s --help')", err, c.CommandPath())
 	})

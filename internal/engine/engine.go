@@ -64,6 +64,8 @@ func Run(ctx context.Context, cfg Config) (*core.Report, error) {
 	if st.IsDir() {
 		rootDir = abs
 		jobs, rep.Errors = collect(abs, cfg)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot scan %s: not a regular file or directory (%s)", cfg.Target, st.Mode().Type())
 	} else {
 		rootDir = filepath.Dir(abs)
 		jobs = []job{{rel: filepath.Base(abs), abs: abs}}
@@ -214,7 +216,7 @@ func claims(s core.Scanner, fi core.FileInfo) (ok bool) {
 
 func scanFile(ctx context.Context, scanners []core.Scanner, root *os.Root, j job, headBuf []byte) core.Result {
 	var res core.Result
-	f, err := root.Open(filepath.FromSlash(j.rel))
+	f, err := root.OpenFile(filepath.FromSlash(j.rel), openFlags, 0)
 	if err != nil {
 		// Cannot even open: only worth reporting if someone wants the name.
 		if wanted(scanners, core.FileInfo{Path: j.rel}) {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -169,5 +170,35 @@ func BenchmarkWalk(b *testing.B) {
 		if _, err := Run(context.Background(), Config{Target: dir, Scanners: s}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestNonRegularTargetsDoNotHang(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "go.mod")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	write(t, dir, "a.txt", "ok")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := Run(context.Background(), Config{Target: fifo, Scanners: []core.Scanner{&fakeScanner{suffix: ".mod"}}}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("FIFO target: %v", err)
+		}
+		rep, err := Run(context.Background(), Config{Target: dir, Scanners: []core.Scanner{&fakeScanner{suffix: ".mod"}, &fakeScanner{suffix: ".txt"}}})
+		if err != nil {
+			t.Error(err)
+		} else if d := cmp.Diff([]string{"a.txt"}, names(rep)); d != "" {
+			t.Errorf("(-want +got):\n%s", d)
+		}
+		if _, err := Run(context.Background(), Config{Target: "/dev/null", Scanners: []core.Scanner{&fakeScanner{suffix: "null"}}}); err == nil {
+			t.Error("device target accepted")
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("scan hung on a FIFO")
 	}
 }

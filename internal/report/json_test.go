@@ -104,3 +104,27 @@ func TestTableGroupsBySeverityAndEndsWithSummary(t *testing.T) {
 		t.Errorf("quiet output has %d extra lines: %q", n, buf.String())
 	}
 }
+
+func TestTableEscapesControlCharacters(t *testing.T) {
+	r := core.NewReport(".")
+	r.Findings = []core.Finding{{RuleID: "ASSAY-X-1", Severity: core.SeverityHigh, Title: "t",
+		Message:  "line one\nline two \x1b[2J",
+		Location: core.Location{Path: "evil\r\nCRITICAL (9)\x1b[31m.txt", Line: 1}, Evidence: "a\u202eb"}}
+	r.Errors = []core.Error{{Path: "x\x1b]0;title\x07", Reason: "bad\rthing"}}
+	r.Finalize(nil)
+	var buf bytes.Buffer
+	if err := Table(&buf, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, bad := range []string{"\x1b", "\r", "\u202e", "\x07", "\nCRITICAL (9)"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("raw %q reached the terminal:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{`evil\x0d\x0aCRITICAL (9)\x1b[31m.txt:1`, `\u202e`, "line one\n    line two"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -60,22 +60,22 @@ func Table(w io.Writer, r *core.Report, opts Options) error {
 			}
 			bw.printf("%s (%d)\n", paint(sevColor(sev), strings.ToUpper(sev.String())), len(group))
 			for _, f := range group {
-				bw.printf("  %s %s  %s\n", paint(sevColor(sev), "●"), paint(ansiBold, f.RuleID), f.Title)
-				bw.printf("    %s %s\n", paint(ansiDim, "at"), paint(ansiCyan, f.Location.String()))
+				bw.printf("  %s %s  %s\n", paint(sevColor(sev), "●"), paint(ansiBold, safe(f.RuleID, false)), safe(f.Title, false))
+				bw.printf("    %s %s\n", paint(ansiDim, "at"), paint(ansiCyan, safe(f.Location.String(), false)))
 				if f.Component != "" {
-					bw.printf("    %s %s\n", paint(ansiDim, "component"), f.Component)
+					bw.printf("    %s %s\n", paint(ansiDim, "component"), safe(f.Component, false))
 				}
 				if f.Message != "" {
-					bw.printf("    %s\n", indentCont(f.Message, "    "))
+					bw.printf("    %s\n", indentCont(safe(f.Message, true), "    "))
 				}
 				if f.Evidence != "" {
-					bw.printf("    %s %s\n", paint(ansiDim, "evidence"), indentCont(core.Clip(oneLine(f.Evidence), 240), "             "))
+					bw.printf("    %s %s\n", paint(ansiDim, "evidence"), safe(core.Clip(oneLine(f.Evidence), 240), false))
 				}
 				if len(f.Advisories) > 0 {
-					bw.printf("    %s %s\n", paint(ansiDim, "advisories"), strings.Join(f.Advisories, ", "))
+					bw.printf("    %s %s\n", paint(ansiDim, "advisories"), safe(strings.Join(f.Advisories, ", "), false))
 				}
 				if f.Fix != "" {
-					bw.printf("    %s %s\n", paint(ansiDim, "fix"), indentCont(f.Fix, "        "))
+					bw.printf("    %s %s\n", paint(ansiDim, "fix"), indentCont(safe(f.Fix, true), "        "))
 				}
 			}
 			bw.printf("\n")
@@ -95,7 +95,7 @@ func Table(w io.Writer, r *core.Report, opts Options) error {
 				if e.Member != "" {
 					p += "!" + e.Member
 				}
-				bw.printf("  %s: %s\n", p, e.Reason)
+				bw.printf("  %s: %s\n", safe(p, false), safe(e.Reason, false))
 			}
 			bw.printf("\n")
 		}
@@ -134,6 +134,48 @@ func SummaryLine(r *core.Report, color bool) string {
 	}
 	line += fmt.Sprintf(" · fail-on %s", s.FailOn)
 	return line
+}
+
+// safe escapes what must never reach a terminal raw from scanned input:
+// C0/C1 control characters (ESC sequences could recolour or rewrite the
+// screen, CR/LF could forge report lines) and Unicode bidi overrides
+// ("Trojan Source"). keepNewlines keeps \n (and \t) for multi-line messages.
+func safe(s string, keepNewlines bool) string {
+	clean := true
+	for _, r := range s {
+		if needsEscape(r, keepNewlines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if needsEscape(r, keepNewlines) {
+			if r < 0x100 {
+				fmt.Fprintf(&b, "\\x%02x", r)
+			} else {
+				fmt.Fprintf(&b, "\\u%04x", r)
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func needsEscape(r rune, keepNewlines bool) bool {
+	switch {
+	case keepNewlines && (r == '\n' || r == '\t'):
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+		return true
+	}
+	return false
 }
 
 func oneLine(s string) string {
