@@ -256,9 +256,14 @@ type blob struct {
 	r      *bufio.Reader // stream (when ra is nil)
 	size   int64         // -1 when unknown
 	head   []byte
+	data   []byte // the whole blob, when small enough to have been read at once
 	depth  int
 	wrap   []string // containers around it, outermost first
 }
+
+// smallFile: files up to this size are read with one ReadAt and analysed
+// in memory (one syscall, zero-copy pickle walk); larger ones are streamed.
+const smallFile = 4 << 20
 
 func (b *blob) stream() *bufio.Reader {
 	if b.r != nil {
@@ -325,6 +330,14 @@ func (sc *scan) errorf(member, format string, a ...any) {
 func (s *Scanner) Scan(ctx context.Context, in *core.Input) (core.Result, error) {
 	sc := &scan{ctx: ctx, opts: s.opts, path: in.Path}
 	b := &blob{name: in.Path, ra: in.File, size: in.Size, head: in.Head}
+	if in.Size <= smallFile {
+		data := make([]byte, in.Size)
+		n, err := in.File.ReadAt(data, 0)
+		if int64(n) != in.Size {
+			return sc.res, fmt.Errorf("cannot read: %v", err)
+		}
+		b.data, b.ra = data, bytes.NewReader(data)
+	}
 	det, err := sc.scanBlob(b)
 	if err != nil {
 		if errors.Is(err, errNotModel) {
@@ -337,7 +350,7 @@ func (s *Scanner) Scan(ctx context.Context, in *core.Input) (core.Result, error)
 		return sc.res, nil
 	}
 	c := sc.component(in.Path, "", det, in.Size)
-	sc.hash(&c, in)
+	sc.hash(&c, in, b.data)
 	if det.Pickle {
 		sc.find(RulePickleFormat, "", 0, fmt.Sprintf("%s is a pickle-based %s file: loading it can run code", in.Path, det.Format), det.Format)
 	}
@@ -365,12 +378,17 @@ func (sc *scan) component(name, member string, det *detected, size int64) core.C
 	return c
 }
 
-func (sc *scan) hash(c *core.Component, in *core.Input) {
+func (sc *scan) hash(c *core.Component, in *core.Input, data []byte) {
 	if sc.opts.HashLimit < 0 {
 		return
 	}
 	if in.Size > sc.opts.HashLimit {
 		c.Properties["sha256"] = fmt.Sprintf("not computed: file larger than %d bytes; use assay manifest", sc.opts.HashLimit)
+		return
+	}
+	if data != nil {
+		sum := sha256.Sum256(data)
+		c.Hashes = []core.Hash{{Algorithm: "sha256", Value: hex.EncodeToString(sum[:])}}
 		return
 	}
 	h := sha256.New()
@@ -444,7 +462,12 @@ func (sc *scan) scanBlob(b *blob) (*detected, error) {
 
 // scanPickleBlob walks a whole blob as a (multi-)pickle stream.
 func (sc *scan) scanPickleBlob(b *blob) (*detected, error) {
-	r := pickle.Walk(b.stream(), sc.opts.Limits, nil)
+	var r *pickle.Result
+	if b.data != nil {
+		r = pickle.WalkBytes(b.data, sc.opts.Limits, nil)
+	} else {
+		r = pickle.Walk(b.stream(), sc.opts.Limits, nil)
+	}
 	if r.Ops == 0 || (r.Break != nil && !r.Break.AfterContent && r.Streams == 0) {
 		if r.Break != nil {
 			return nil, fmt.Errorf("not a valid pickle: %s", r.Break.Reason)

@@ -84,6 +84,10 @@ func (PinAnalyzer) Analyze(ctx context.Context, r *core.Report) error {
 		}
 	}
 	dvcPaths := map[string]bool{}
+	modelFiles := map[string]bool{}
+	for _, c := range cands {
+		modelFiles[filepath.Join(r.Root, filepath.FromSlash(c.path))] = true
+	}
 	recursive := true
 	if st, err := os.Stat(r.Target); err == nil && !st.IsDir() {
 		recursive = false
@@ -131,8 +135,11 @@ func (PinAnalyzer) Analyze(ctx context.Context, r *core.Report) error {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || files >= pinMaxFiles || total >= pinMaxBytes {
+		if !d.Type().IsRegular() || files >= pinMaxFiles || total >= pinMaxBytes || modelFiles[p] {
 			return nil
+		}
+		if ext := strings.ToLower(filepath.Ext(p)); modelExts[ext] || binaryExts[ext] {
+			return nil // model files and binaries hold no pins
 		}
 		info, err := d.Info()
 		if err != nil || info.Size() > pinMaxFile || info.Size() == 0 {
@@ -173,6 +180,10 @@ func (PinAnalyzer) Analyze(ctx context.Context, r *core.Report) error {
 	}
 	return nil
 }
+
+var binaryExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".so": true, ".dll": true,
+	".exe": true, ".pyc": true, ".whl": true, ".tgz": true, ".parquet": true, ".arrow": true, ".pdf": true, ".woff": true,
+	".woff2": true, ".ico": true, ".mp4": true, ".wav": true, ".mp3": true}
 
 // hexRuns returns the lower-cased runs of exactly 64 hex digits in line.
 func hexRuns(line []byte) []string {
