@@ -191,7 +191,7 @@ func findingBlock(f *core.Finding) string {
 		fmt.Fprintf(&b, "- **Fix:** %s\n", mdText(core.Clip(oneLine(f.Fix), 600)))
 	}
 	if f.Evidence != "" {
-		ev := core.Clip(f.Evidence, 600)
+		ev := visibleControls(core.Clip(f.Evidence, 600), true)
 		fence := strings.Repeat("`", max(3, longestRun(ev, '`')+1))
 		fmt.Fprintf(&b, "- **Evidence:**\n\n%stext\n%s\n%s\n", fence, strings.ReplaceAll(ev, "\r", ""), fence)
 	}
@@ -215,7 +215,33 @@ func longestRun(s string, c byte) int {
 // mdText escapes untrusted text for Markdown prose: no markup, no raw HTML,
 // no autolinked mentions.
 func mdText(s string) string {
-	return mdReplacer.Replace(s)
+	return mdReplacer.Replace(visibleControls(s, false))
+}
+
+// visibleControls writes control characters (ESC, CR, NUL …) as \xNN text so
+// that a file name cannot carry terminal escapes or forge lines into a
+// comment; keepLines keeps newlines and tabs (code blocks).
+func visibleControls(s string, keepLines bool) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 || c == 0x7f) && !(keepLines && (c == '\n' || c == '\t')) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 || c == 0x7f) && !(keepLines && (c == '\n' || c == '\t')) {
+			fmt.Fprintf(&b, "\\x%02x", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 var mdReplacer = strings.NewReplacer(
@@ -231,7 +257,7 @@ func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = core.Clip(oneLine(s), 300)
+	s = visibleControls(core.Clip(oneLine(s), 300), false)
 	// In tables a pipe ends the cell even inside code; GitHub honours \|.
 	s = strings.ReplaceAll(s, "|", "\\|")
 	fence := strings.Repeat("`", longestRun(s, '`')+1)

@@ -107,3 +107,18 @@ func TestMDCode(t *testing.T) {
 }
 
 func BenchmarkMarkdown(b *testing.B) { benchRender(b, Markdown) }
+
+// Control characters in file names cannot forge lines or colour a terminal.
+func TestMarkdownControlCharacters(t *testing.T) {
+	r := core.NewReport(".")
+	r.Findings = []core.Finding{{RuleID: "ASSAY-X-001", Severity: core.SeverityHigh, Title: "t\x1b[31mred", Message: "m\rCRITICAL (9)",
+		Location: core.Location{Path: "x\r\nCRITICAL (9)\n\x1b[31m.pkl", Line: 1}, Evidence: "a\x1b]0;title\x07\nb"}}
+	r.Finalize(nil)
+	out := renderMarkdown(t, r)
+	if strings.ContainsAny(out, "\x1b\r\x07") {
+		t.Errorf("control characters in markdown: %q", out)
+	}
+	if !strings.Contains(out, `\x1b[31m`) {
+		t.Errorf("escape not made visible:\n%s", out)
+	}
+}

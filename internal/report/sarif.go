@@ -349,11 +349,14 @@ func guidFrom(s string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
-// pathURI percent-encodes each segment of a slash-separated relative path.
+// pathURI percent-encodes each segment of a slash-separated relative path
+// into a relative URI reference. ":" is encoded too: a relative reference
+// whose first segment holds a colon would parse as a scheme
+// ("run-10:00.pkl").
 func pathURI(p string) string {
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
 	}
 	return strings.Join(segs, "/")
 }

@@ -65,6 +65,24 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	}
 }
 
+// Hostile file names still give schema-valid SARIF (relative URI references).
+func TestSARIFHostilePaths(t *testing.T) {
+	sch := sarifSchema(t)
+	r := core.NewReport(".")
+	for i, p := range []string{"run-2024-01-01T10:00.pkl", "`](http:--evil)`.pkl", "a b/c%d.py", "x\r\nCRITICAL (9)\n.pkl", "d\n\x1b[31mRED/m.pkl", "ü/ñ.py", "//double//slash"} {
+		r.Findings = append(r.Findings, core.Finding{RuleID: "ASSAY-X-001", Title: "t", Location: core.Location{Path: p, Line: i + 1}})
+	}
+	r.Finalize(nil)
+	out := renderSARIF(t, r)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("SARIF with hostile paths does not validate: %v\n%s", err, out)
+	}
+}
+
 func emptyReport() *core.Report {
 	r := core.NewReport(".")
 	r.Tool.Version = "0.0.0-test"
@@ -226,7 +244,8 @@ func TestSARIFFingerprintStable(t *testing.T) {
 }
 
 func TestPathURI(t *testing.T) {
-	for in, want := range map[string]string{"a/b c.py": "a/b%20c.py", "app/<llm>.py": "app/%3Cllm%3E.py", "x#y?.txt": "x%23y%3F.txt"} {
+	for in, want := range map[string]string{"a/b c.py": "a/b%20c.py", "app/<llm>.py": "app/%3Cllm%3E.py", "x#y?.txt": "x%23y%3F.txt",
+		"run-2024-01-01T10:00.pkl": "run-2024-01-01T10%3A00.pkl", "`](http:--evil)`.pkl": "%60%5D%28http%3A--evil%29%60.pkl"} {
 		if got := pathURI(in); got != want {
 			t.Errorf("pathURI(%q) = %q, want %q", in, got, want)
 		}
