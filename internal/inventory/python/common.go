@@ -69,6 +69,38 @@ func pypiPURL(name, version string) string {
 	return packageurl.NewPackageURL(packageurl.TypePyPi, "", normalizeName(name), version, nil, "").ToString()
 }
 
+// qualifyURLPURL gives a package fetched from a URL or VCS its own purl
+// (qualifier vcs_url or download_url, as the purl spec defines them), so it
+// is never merged with — or mistaken for — the registry release of the same
+// name in the AI-BOM.
+func qualifyURLPURL(c *core.Component) {
+	u := c.Properties[propURL]
+	if u == "" || c.Ecosystem != core.EcosystemPyPI || c.PURL == "" {
+		return
+	}
+	p, err := packageurl.FromString(c.PURL)
+	if err != nil {
+		return
+	}
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[:i] // "#egg=name", "#subdirectory=...": not part of the location
+	}
+	key := "download_url"
+	lu := strings.ToLower(u)
+	for _, vcs := range []string{"git+", "hg+", "svn+", "bzr+", "git://"} {
+		if strings.HasPrefix(lu, vcs) {
+			key = "vcs_url"
+		}
+	}
+	for _, q := range p.Qualifiers {
+		if q.Key == key {
+			return
+		}
+	}
+	p.Qualifiers = append(p.Qualifiers, packageurl.Qualifier{Key: key, Value: u})
+	c.PURL = p.ToString()
+}
+
 // condaPURL returns pkg:conda/<name>[@version][?build=..&channel=..].
 func condaPURL(name, version, build, channel string) string {
 	var q packageurl.Qualifiers

@@ -44,7 +44,7 @@ func TestConda(t *testing.T) {
 	}
 	want := []row{
 		{"PyPI", "accelerate", "0.34.0", "", "pkg:pypi/accelerate@0.34.0", 1, 1},
-		{"PyPI", "peft", "", "", "pkg:pypi/peft", 15, 9},
+		{"PyPI", "peft", "", "", "pkg:pypi/peft?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fhuggingface%2Fpeft%40main", 15, 9},
 		{"PyPI", "transformers", "4.44.2", "", "pkg:pypi/transformers@4.44.2", 13, 9},
 		{"conda", "cudatoolkit", "11.8.0", "", "pkg:conda/cudatoolkit@11.8.0?build=h6a678d5_0", 9, 5},
 		{"conda", "numpy", "1.26.4", "", "pkg:conda/numpy@1.26.4?build=py311h64a7726_0", 8, 5},

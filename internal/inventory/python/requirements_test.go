@@ -62,27 +62,27 @@ func TestRequirementForms(t *testing.T) {
 			Properties: props("source", "manifest", "marker", "python_full_version < '3.9'"),
 		}}},
 		{"URL requirement takes the version from the wheel name", "torch @ https://download.pytorch.org/whl/cu121/torch-2.1.0%2Bcu121-cp310-cp310-linux_x86_64.whl --hash=sha256:" + sha1x + "\n", []core.Component{{
-			Kind: "package", Name: "torch", Version: "2.1.0+cu121", Ecosystem: "PyPI", PURL: "pkg:pypi/torch@2.1.0%2Bcu121",
+			Kind: "package", Name: "torch", Version: "2.1.0+cu121", Ecosystem: "PyPI", PURL: "pkg:pypi/torch@2.1.0%2Bcu121?download_url=https:%2F%2Fdownload.pytorch.org%2Fwhl%2Fcu121%2Ftorch-2.1.0%252Bcu121-cp310-cp310-linux_x86_64.whl",
 			Locations: loc(1, 1), Direct: true, Hashes: []core.Hash{{Algorithm: "sha256", Value: sha1x}},
 			Properties: props("source", "manifest", "url", "https://download.pytorch.org/whl/cu121/torch-2.1.0%2Bcu121-cp310-cp310-linux_x86_64.whl"),
 		}}},
 		{"VCS with egg name, credentials redacted", "git+https://user:s3cret@github.com/org/private-lib.git@" + commit + "#egg=private_lib\n", []core.Component{{
-			Kind: "package", Name: "private_lib", Ecosystem: "PyPI", PURL: "pkg:pypi/private-lib",
+			Kind: "package", Name: "private_lib", Ecosystem: "PyPI", PURL: "pkg:pypi/private-lib?vcs_url=git%2Bhttps:%2F%2F%2A%2A%2A%40github.com%2Forg%2Fprivate-lib.git%400123456789abcdef0123456789abcdef01234567",
 			Locations: loc(1, 1), Direct: true,
 			Properties: props("source", "manifest", "url", "git+https://***@github.com/org/private-lib.git@"+commit+"#egg=private_lib"),
 		}}},
 		{"VCS without a name infers it from the repository", "git+https://github.com/huggingface/transformers@" + commit + "\n", []core.Component{{
-			Kind: "package", Name: "transformers", Ecosystem: "PyPI", PURL: "pkg:pypi/transformers",
+			Kind: "package", Name: "transformers", Ecosystem: "PyPI", PURL: "pkg:pypi/transformers?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fhuggingface%2Ftransformers%400123456789abcdef0123456789abcdef01234567",
 			Locations: loc(1, 1), Direct: true,
 			Properties: props("source", "manifest", "url", "git+https://github.com/huggingface/transformers@"+commit, "name_inferred", "true"),
 		}}},
 		{"editable VCS; the project itself (-e .) is not a dependency", "-e .\n-e git+https://github.com/o/tool.git@" + commit + "#egg=tool\n--index-url https://pypi.org/simple\n", []core.Component{{
-			Kind: "package", Name: "tool", Ecosystem: "PyPI", PURL: "pkg:pypi/tool",
+			Kind: "package", Name: "tool", Ecosystem: "PyPI", PURL: "pkg:pypi/tool?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fo%2Ftool.git%400123456789abcdef0123456789abcdef01234567",
 			Locations: loc(2, 1), Direct: true,
 			Properties: props("source", "manifest", "editable", "true", "url", "git+https://github.com/o/tool.git@"+commit+"#egg=tool"),
 		}}},
 		{"PEP 508 URL form with extras", "unsloth[conda]@git+https://github.com/unslothai/unsloth.git@" + commit + "\n", []core.Component{{
-			Kind: "package", Name: "unsloth", Ecosystem: "PyPI", PURL: "pkg:pypi/unsloth",
+			Kind: "package", Name: "unsloth", Ecosystem: "PyPI", PURL: "pkg:pypi/unsloth?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Funslothai%2Funsloth.git%400123456789abcdef0123456789abcdef01234567",
 			Locations: loc(1, 1), Direct: true,
 			Properties: props("source", "manifest", "extras", "conda", "url", "git+https://github.com/unslothai/unsloth.git@"+commit),
 		}}},
@@ -505,5 +505,22 @@ func TestFileRequired(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s FileRequired(%q) = %v, want %v", tc.scanner, tc.path, got, tc.want)
 		}
+	}
+}
+
+func TestURLDependencyHasItsOwnPURL(t *testing.T) {
+	reg := newPyPI("transformers", "", "", "manifest", core.Location{Path: "requirements.txt", Line: 1}, true)
+	vcs := newPyPI("transformers", "", "", "manifest", core.Location{Path: "examples/requirements.txt", Line: 1}, true)
+	setProp(&vcs, propURL, "git+https://github.com/huggingface/transformers@main#egg=transformers")
+	qualifyURLPURL(&reg)
+	qualifyURLPURL(&vcs)
+	if reg.PURL != "pkg:pypi/transformers" {
+		t.Errorf("registry purl changed: %s", reg.PURL)
+	}
+	if !strings.Contains(vcs.PURL, "vcs_url=") || strings.Contains(vcs.PURL, "egg") {
+		t.Errorf("vcs purl = %s", vcs.PURL)
+	}
+	if merged := core.MergeComponents([]core.Component{reg, vcs}); len(merged) != 2 {
+		t.Errorf("registry and VCS transformers merged into %d component(s)", len(merged))
 	}
 }

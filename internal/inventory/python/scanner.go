@@ -21,7 +21,11 @@ type fileScanner struct {
 func (s *fileScanner) Name() string                      { return s.name }
 func (s *fileScanner) FileRequired(f core.FileInfo) bool { return s.match(f) }
 func (s *fileScanner) Scan(ctx context.Context, in *core.Input) (core.Result, error) {
-	return s.scan(ctx, s, in)
+	res, err := s.scan(ctx, s, in)
+	for i := range res.Components {
+		qualifyURLPURL(&res.Components[i])
+	}
+	return res, err
 }
 
 // errorf makes a core.Error for the scanned file.
