@@ -9,8 +9,9 @@
 # 2. in-memory walk: pickletools.genops over every file (best of 5 rounds)
 #    vs BenchmarkWalkPickles (pickle.WalkBytes on both cores) and
 #    BenchmarkWalkPicklesOneCore, on the same bytes;
-# 3. end to end: python reading the files + genops vs `assay model DIR`
-#    (process start, walk, format detection, findings, JSON output).
+# 3. files on disk: python reading the files + genops vs the scanner run by
+#    the engine over the directory (BenchmarkScanFiles1000), and the whole
+#    `assay model DIR` process (start-up, every analyzer, JSON output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
@@ -82,11 +83,12 @@ PY
 )
 read -r py_mem py_e2e py_cpu <<<"$py"
 
-bench=$(ASSAY_PICKLE_DIR="$dir" go test -run '^$' -bench 'WalkPickles' -benchtime=30x ./internal/modelscan | grep '^Benchmark')
+bench=$(ASSAY_PICKLE_DIR="$dir" go test -run '^$' -bench 'WalkPickles|ScanFiles1000' -benchtime=30x ./internal/modelscan | grep '^Benchmark')
 echo "$bench"
 go_both=$(echo "$bench" | awk '/WalkPickles-/ {print $3/1e9}')
 go_one=$(echo "$bench" | awk '/WalkPicklesOneCore/ {print $3/1e9}')
 go_cpu=$(echo "$bench" | awk '/WalkPicklesOneCore/ {for (i=1;i<=NF;i++) if ($i=="cpu-ns/op") print $(i-1)/1e9}')
+go_files=$(echo "$bench" | awk '/ScanFiles1000/ {print $3/1e9}')
 
 best_e2e=0
 if go build -o "$dir/assay" ./cmd/assay; then
@@ -101,8 +103,9 @@ else
   echo "(cmd/assay does not build right now; end-to-end comparison skipped)"
 fi
 
-awk -v pm="$py_mem" -v pe="$py_e2e" -v gb="$go_both" -v go1="$go_one" -v ge="$best_e2e" -v pc="$py_cpu" -v gc="$go_cpu" 'BEGIN {
+awk -v pm="$py_mem" -v pe="$py_e2e" -v gb="$go_both" -v go1="$go_one" -v ge="$best_e2e" -v pc="$py_cpu" -v gc="$go_cpu" -v gf="$go_files" 'BEGIN {
   printf "in-memory walk of 1000 files: python genops %.1f ms | assay 2 cores %.2f ms (%.1fx) | assay 1 core %.2f ms (%.1fx)\n", pm*1000, gb*1000, pm/gb, go1*1000, pm/go1
   printf "CPU time, one core:            python genops %.1f ms | assay %.2f ms (%.1fx)\n", pc*1000, gc*1000, pc/gc
+  printf "files on disk (open+read+walk): python genops %.1f ms | assay scanner via engine %.2f ms (%.1fx; adds sha256, format detection, findings)\n", pe*1000, gf*1000, pe/gf
   if (ge > 0) printf "end to end (read files + walk):  python genops %.1f ms | assay model CLI %.1f ms (%.1fx, includes process start, findings, JSON)\n", pe*1000, ge*1000, pe/ge
 }'

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/assay-dev/assay/internal/core"
+	"github.com/assay-dev/assay/internal/engine"
 	"github.com/assay-dev/assay/internal/modelscan/pickle"
 )
 
@@ -199,4 +200,29 @@ func BenchmarkWalkPicklesOneCore(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(len(files))*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkScanFiles1000 is the end-to-end scanner path over 1,000 pickle
+// files on disk: the engine's walk (open, head read), format detection,
+// sha256, opcode walk, findings, components and the pin analyzer.
+func BenchmarkScanFiles1000(b *testing.B) {
+	dir := os.Getenv("ASSAY_PICKLE_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+		for i, f := range benchPickles(b) {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%04d.pkl", i)), f, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	cfg := engine.Config{Target: dir, Scanners: Scanners(), Analyzers: Analyzers()}
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		rep, err := engine.Run(context.Background(), cfg)
+		if err != nil || len(rep.Components) == 0 {
+			b.Fatalf("%v %d", err, len(rep.Components))
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 }

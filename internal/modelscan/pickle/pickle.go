@@ -1513,7 +1513,7 @@ func (w *walker) checkHookKeys(off int64, d slot) {
 	var buf [16]slot
 	kv := w.children(d, buf[:0])
 	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i].k == KStr && hookKeys[w.sv(kv[i])] {
+		if kv[i].k == KStr && kv[i].ln > 4 && w.sv(kv[i])[0] == '_' && hookKeys[w.sv(kv[i])] {
 			w.suspicious(off, "BUILD", "BUILD sets "+w.sv(kv[i])+" = "+w.render(kv[i+1], 60), "state installs a dunder hook, so a later BUILD/call runs an attacker-chosen callable")
 		}
 	}
