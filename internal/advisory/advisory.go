@@ -189,6 +189,7 @@ type lockInfo struct {
 	dir     string
 	version string
 	path    string
+	what    string // "lockfile" or "installed package"
 }
 
 // matcher evaluates components against entries.
@@ -231,7 +232,11 @@ func newMatcher(cs []core.Component) *matcher {
 			}
 			if c.Version != "" {
 				k := key(c.Ecosystem, c.Name)
-				m.locked[k] = append(m.locked[k], lockInfo{dir: d, version: c.Version, path: l.String()})
+				what := "lockfile"
+				if src == core.SourceInstalled {
+					what = "installed package"
+				}
+				m.locked[k] = append(m.locked[k], lockInfo{dir: d, version: c.Version, path: l.String(), what: what})
 			}
 		}
 	}
@@ -479,7 +484,7 @@ func (m *matcher) finding(c *core.Component, g []hit) (core.Finding, bool) {
 		fmt.Fprintf(&msg, "The requirement %s allows known-%s versions %s (%s).", evidence(c), e.Kind, strings.Join(bad, ", "), what)
 		if li, ok := m.safeLock(c, g); ok {
 			f.Severity = core.SeverityLow
-			fmt.Fprintf(&msg, " The lockfile at %s pins %s, which is not affected: installs from the lockfile are protected, a fresh resolve from this manifest is not.", li.path, li.version)
+			fmt.Fprintf(&msg, " The %s at %s pins %s, which is not affected: installs from it are protected, a fresh resolve from this manifest is not.", li.what, li.path, li.version)
 		}
 		f.Fix = m.rangeFix(c, e, bad)
 	case !e.IsBad() && p.how == "version":
