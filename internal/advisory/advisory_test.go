@@ -330,3 +330,21 @@ func TestDuplicateComponentsOneFinding(t *testing.T) {
 		t.Error("analyzer modified the report's components")
 	}
 }
+
+func TestRangeLoweredMessage(t *testing.T) {
+	lockC := pkg("PyPI", "litellm", "1.83.0", "", "uv.lock", 40, core.SourceLockfile)
+	r := run(t, nil, pkg("PyPI", "litellm", "", ">=1.80", "pyproject.toml", 9, "manifest"), lockC)
+	if len(r.Findings) != 1 {
+		t.Fatalf("%+v", r.Findings)
+	}
+	f := r.Findings[0]
+	if f.Severity != core.SeverityLow || !strings.Contains(f.Message, "lockfile at uv.lock:40 pins 1.83.0") {
+		t.Errorf("%s %q", f.Severity, f.Message)
+	}
+	// A lockfile in a sibling directory does not protect this manifest.
+	lockC.Locations = []core.Location{{Path: "other/uv.lock", Line: 40}}
+	r = run(t, nil, pkg("PyPI", "litellm", "", ">=1.80", "svc/pyproject.toml", 9, "manifest"), lockC)
+	if len(r.Findings) != 1 || r.Findings[0].Severity != core.SeverityHigh {
+		t.Errorf("sibling lockfile: %+v", r.Findings)
+	}
+}
