@@ -99,6 +99,7 @@ func (pinAnalyzer) Analyze(ctx context.Context, r *core.Report) error {
 			f.Severity = core.SeverityMedium
 		case pf.lock:
 			f = RuleUnpinned.New(loc, fmt.Sprintf("lockfile %s records no hash for %d package(s) (%s)", p, len(pf.unhashed), core.Clip(list, 300)), core.Clip(list, 500))
+			f.Severity = core.SeverityLow
 		default:
 			f = RuleUnpinned.New(loc, fmt.Sprintf("%s installs %d package(s) without --hash (%s)", p, len(pf.unhashed), core.Clip(list, 300)), core.Clip(list, 500))
 		}

@@ -10,8 +10,8 @@ import (
 // Rules of the provenance capability.
 var (
 	RuleUnpinned = core.Rule{
-		ID: "ASSAY-PRV-001", Title: "Dependencies installed without hash pinning", Severity: core.SeverityLow, Category: "provenance",
-		Description: "A requirements file or lockfile lists packages without a content hash. Without hashes, the installer accepts whatever bytes the index serves for that version: a re-uploaded, mirrored or man-in-the-middled artifact installs silently. When some requirements in a file are hashed and others are not, pip's --require-hashes mode fails or (without it) the unhashed ones are the gap an attacker uses, so that case is graded medium.",
+		ID: "ASSAY-PRV-001", Title: "Dependencies installed without hash pinning", Severity: core.SeverityInfo, Category: "provenance",
+		Description: "A requirements file or lockfile lists packages without a content hash. Without hashes, the installer accepts whatever bytes the index serves for that version: a re-uploaded, mirrored or man-in-the-middled artifact installs silently. When some requirements in a file are hashed and others are not, pip's --require-hashes mode fails or (without it) the unhashed ones are the gap an attacker uses, so that case is graded medium; a lockfile whose registry entries lack hashes is low; a requirements file with no hashes at all is info (most projects; the policy switch require_lockfile_hashes raises every instance to high).",
 		Fix:         "Pin hashes: pip-compile --generate-hashes / uv pip compile --generate-hashes and install with pip install --require-hashes; commit the lockfile (poetry.lock, uv.lock, package-lock.json with integrity) and install from it (npm ci).",
 		Tags:        []string{"supply-chain", "hash-pinning"},
 	}

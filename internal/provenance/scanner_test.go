@@ -181,7 +181,7 @@ func TestHashPins(t *testing.T) {
 	put(t, root, "npmbad/package-lock.json", []byte(`{"name":"x","lockfileVersion":3,"packages":{"":{"name":"x","dependencies":{"a":"1.0.0"}},"node_modules/a":{"version":"1.0.0","resolved":"https://registry.npmjs.org/a/-/a-1.0.0.tgz"}}}`))
 	rep := scanTree(t, root)
 	want := []string{
-		"ASSAY-PRV-001 low none/requirements.txt",
+		"ASSAY-PRV-001 info none/requirements.txt",
 		"ASSAY-PRV-001 low npmbad/package-lock.json",
 		"ASSAY-PRV-001 medium partial/requirements.txt",
 	}
