@@ -491,7 +491,7 @@ func (m *matcher) finding(c *core.Component, g []hit) (core.Finding, bool) {
 		f = ruleVulnerable.New(loc, "", core.Clip(evidence(c), 200))
 		sev, score := groupSeverity(g)
 		f.Severity = sev
-		fmt.Fprintf(&msg, "%s is affected by %s: %s", displayRef(c), e.ID, e.Summary)
+		fmt.Fprintf(&msg, "%s is affected by %s: %s", displayRef(c), e.ID, strings.TrimRight(strings.TrimSpace(e.Summary), "."))
 		if score > 0 {
 			fmt.Fprintf(&msg, " (CVSS %.1f)", score)
 		}
@@ -687,6 +687,9 @@ func (m *matcher) less(eco, best, fx string) bool {
 func (m *matcher) unpinned(c *core.Component, already bool) (core.Finding, bool) {
 	if already || c.Kind != core.KindPackage || c.Version != "" || len(c.Locations) == 0 {
 		return core.Finding{}, false
+	}
+	if c.Properties["url"] != "" {
+		return core.Finding{}, false // fetched from a URL/VCS ref: ASSAY-INV-001/101 cover pinning
 	}
 	src := c.Properties[core.PropSource]
 	if src == core.SourceLockfile || src == core.SourceInstalled {

@@ -129,6 +129,8 @@ func TestFindings(t *testing.T) {
 				{"ASSAY-DEP-004", "low", "npm/express", ""},
 				{"ASSAY-DEP-004", "low", "PyPI/requests", ""},
 				{"ASSAY-DEP-004", "low", "PyPI/numpy", ""}}},
+		{"benign twin: a VCS dependency is not 'takes the newest release' (ASSAY-INV-001 covers it)", []core.Component{
+			withURL(pkg("PyPI", "transformers", "", "", "examples/requirements.txt", 4, "manifest"), "git+https://github.com/huggingface/transformers")}, nil},
 		{"benign twin: bounded, pinned, or covered by a lockfile", []core.Component{
 			pkg("PyPI", "requests", "", "<3", "requirements.txt", 1, "manifest"),
 			pkg("PyPI", "numpy", "1.26.4", "", "requirements.txt", 2, "manifest"),
@@ -347,4 +349,12 @@ func TestRangeLoweredMessage(t *testing.T) {
 	if len(r.Findings) != 1 || r.Findings[0].Severity != core.SeverityHigh {
 		t.Errorf("sibling lockfile: %+v", r.Findings)
 	}
+}
+
+func withURL(c core.Component, u string) core.Component {
+	if c.Properties == nil {
+		c.Properties = map[string]string{}
+	}
+	c.Properties["url"] = u
+	return c
 }

@@ -70,7 +70,13 @@ any failure leaves the previous data in place. Exit 2 when an ecosystem failed.`
 			for _, r := range advisory.Update(c.Context(), opts) {
 				switch r.Status {
 				case "failed":
-					fmt.Fprintf(a.stdout, "%-16s failed: %v (previous data kept)\n", r.Ecosystem, r.Err)
+					kept := "no cached data"
+					for _, m := range advisory.CachedDBs(dir) {
+						if m.Ecosystem == r.Ecosystem {
+							kept = fmt.Sprintf("previous data kept: %d records", m.Records)
+						}
+					}
+					fmt.Fprintf(a.stdout, "%-16s failed: %v (%s)\n", r.Ecosystem, r.Err, kept)
 					failed = append(failed, r.Ecosystem)
 				case "unchanged":
 					fmt.Fprintf(a.stdout, "%-16s unchanged (%d records, sha256 %s)\n", r.Ecosystem, r.Meta.Records, short(r.Meta.SHA256))
