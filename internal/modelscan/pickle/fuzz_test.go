@@ -25,8 +25,23 @@ func FuzzWalk(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r1 := WalkBytes(b, lim, nil)
 		r2 := Walk(bytes.NewReader(b), lim, nil)
-		if len(r1.Imports) != len(r2.Imports) || r1.Streams != r2.Streams || (r1.Break == nil) != (r2.Break == nil) {
-			t.Fatalf("sources disagree: bytes=%d/%d/%v reader=%d/%d/%v", len(r1.Imports), r1.Streams, r1.Break, len(r2.Imports), r2.Streams, r2.Break)
+		// The in-memory fast path and the streaming path must agree exactly.
+		if len(r1.Imports) != len(r2.Imports) || r1.Streams != r2.Streams || (r1.Break == nil) != (r2.Break == nil) ||
+			r1.Ops != r2.Ops || len(r1.Suspicious) != len(r2.Suspicious) || len(r1.Calls) != len(r2.Calls) || r1.Trailing != r2.Trailing {
+			t.Fatalf("sources disagree: bytes=%d/%d/%d/%v reader=%d/%d/%d/%v", len(r1.Imports), r1.Streams, r1.Ops, r1.Break, len(r2.Imports), r2.Streams, r2.Ops, r2.Break)
+		}
+		for i := range r1.Imports {
+			if r1.Imports[i].Qualified() != r2.Imports[i].Qualified() || r1.Imports[i].Offset != r2.Imports[i].Offset {
+				t.Fatalf("import %d differs: %+v vs %+v", i, r1.Imports[i], r2.Imports[i])
+			}
+		}
+		for i := range r1.Calls {
+			if r1.Calls[i] != r2.Calls[i] {
+				t.Fatalf("call %d differs: %+v vs %+v", i, r1.Calls[i], r2.Calls[i])
+			}
+		}
+		if r1.Break != nil && (*r1.Break != *r2.Break) {
+			t.Fatalf("break differs: %+v vs %+v", *r1.Break, *r2.Break)
 		}
 		if len(r1.Imports) > lim.MaxImports || r1.Ops > lim.MaxOps+1 {
 			t.Fatalf("bounds exceeded: %d imports, %d ops", len(r1.Imports), r1.Ops)

@@ -839,67 +839,92 @@ func (w *walker) stepError(err error, op byte, off int64) error {
 }
 
 // fast executes runs of the most frequent opcodes of an in-memory input
-// without error plumbing; it returns false (having consumed nothing of the
-// current opcode) when the general path must handle the next opcode.
+// without error plumbing, on local copies of the hot state; it returns false
+// (having consumed nothing of the current opcode) when the general path must
+// handle the next opcode.
 func (w *walker) fast() bool {
 	src := w.src
 	buf := src.buf
-	did := false
-	for {
-		p := src.p
-		if p >= len(buf) || w.res.Ops >= w.lim.MaxOps {
-			return did
-		}
-		n := len(w.stack)
-		room := n < cap(w.stack) && n < w.lim.MaxStack
+	p := src.p
+	stack := w.stack
+	ops := w.res.Ops
+	start := ops
+	frames := int64(0)
+	maxOps := w.lim.MaxOps
+	limit := min(cap(stack), w.lim.MaxStack)
+	keep := w.lim.KeepString
+	base := 0
+	if len(w.marks) > 0 {
+		base = int(w.marks[len(w.marks)-1])
+	}
+loop:
+	for p < len(buf) && ops < maxOps {
+		n := len(stack)
 		var v slot
 		adv := 1
 		switch op := buf[p]; op {
 		case 'K': // BININT1
-			if p+1 >= len(buf) || !room {
-				return did
+			if p+1 >= len(buf) || n >= limit {
+				break loop
 			}
 			v, adv = slot{k: KInt, n: int64(buf[p+1])}, 2
 		case 'M': // BININT2
-			if p+2 >= len(buf) || !room {
-				return did
+			if p+2 >= len(buf) || n >= limit {
+				break loop
 			}
 			v, adv = slot{k: KInt, n: int64(buf[p+1]) | int64(buf[p+2])<<8}, 3
 		case 'J': // BININT
-			if p+4 >= len(buf) || !room {
-				return did
+			if p+4 >= len(buf) || n >= limit {
+				break loop
 			}
 			v, adv = slot{k: KInt, n: int64(int32(binary.LittleEndian.Uint32(buf[p+1:])))}, 5
 		case 0x8c, 'U', 'C': // SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES
-			if p+1 >= len(buf) || !room {
-				return did
+			if p+1 >= len(buf) || n >= limit {
+				break loop
 			}
 			l := int(buf[p+1])
-			if p+2+l > len(buf) || l > w.lim.KeepString {
-				return did
+			if p+2+l > len(buf) || l > keep {
+				break loop
 			}
 			v, adv = slot{k: KStr, zc: true, off: uint32(p + 2), ln: uint32(l)}, 2+l
+		case 'X', 'B': // BINUNICODE, BINBYTES (short enough to keep)
+			if p+4 >= len(buf) || n >= limit {
+				break loop
+			}
+			l := int(binary.LittleEndian.Uint32(buf[p+1:]))
+			if l > keep || p+5+l > len(buf) {
+				break loop
+			}
+			v, adv = slot{k: KStr, zc: true, off: uint32(p + 5), ln: uint32(l)}, 5+l
 		case 'N':
-			if !room {
-				return did
+			if n >= limit {
+				break loop
 			}
 			v = slot{k: KNone}
 		case 0x88, 0x89:
-			if !room {
-				return did
+			if n >= limit {
+				break loop
 			}
 			v = slot{k: KBool}
 			if op == 0x88 {
 				v.n = 1
 			}
 		case 'G':
-			if p+8 >= len(buf) || !room {
-				return did
+			if p+8 >= len(buf) || n >= limit {
+				break loop
 			}
 			v, adv = slot{k: KFloat}, 9
+		case 0x95: // FRAME (not content)
+			if p+8 >= len(buf) {
+				break loop
+			}
+			p += 9
+			ops++
+			frames++
+			continue
 		case ')', '}', ']', 0x8f:
-			if !room || len(w.nodes) >= w.lim.MaxNodes {
-				return did
+			if n >= limit || len(w.nodes) >= w.lim.MaxNodes {
+				break loop
 			}
 			k := KTuple
 			switch op {
@@ -913,58 +938,108 @@ func (w *walker) fast() bool {
 			w.nodes = append(w.nodes, node{head: -1, tail: -1})
 			v = slot{k: k, off: uint32(len(w.nodes) - 1)}
 		case 0x94: // MEMOIZE
-			if n <= w.base() || len(w.memo) >= w.lim.MaxMemo || len(w.sparse) > 0 {
-				return did
+			if n <= base || len(w.memo) >= w.lim.MaxMemo || len(w.sparse) > 0 {
+				break loop
 			}
-			w.memo = append(w.memo, w.stack[n-1])
+			w.memo = append(w.memo, stack[n-1])
 			w.memoSet = append(w.memoSet, true)
-			w.countFast(op)
-			src.p = p + 1
-			did = true
+			p++
+			ops++
 			continue
 		case 'q': // BINPUT of the next index
-			if p+1 >= len(buf) || n <= w.base() || int(buf[p+1]) != len(w.memo) || len(w.memo) >= w.lim.MaxMemo {
-				return did
+			if p+1 >= len(buf) || n <= base || int(buf[p+1]) != len(w.memo) || len(w.memo) >= w.lim.MaxMemo {
+				break loop
 			}
-			w.memo = append(w.memo, w.stack[n-1])
+			w.memo = append(w.memo, stack[n-1])
 			w.memoSet = append(w.memoSet, true)
-			w.countFast(op)
-			src.p = p + 2
-			did = true
+			p += 2
+			ops++
 			continue
 		case 'h': // BINGET
-			if p+1 >= len(buf) || !room {
-				return did
+			if p+1 >= len(buf) || n >= limit {
+				break loop
 			}
 			i := int(buf[p+1])
 			if i >= len(w.memo) || !w.memoSet[i] {
-				return did
+				break loop
 			}
 			v, adv = w.memo[i], 2
 		case '(': // MARK
 			if len(w.marks) >= w.lim.MaxMarks {
-				return did
+				break loop
 			}
 			w.marks = append(w.marks, int32(n))
-			w.countFast(op)
-			src.p = p + 1
-			did = true
+			base = n
+			p++
+			ops++
+			continue
+		case 'a': // APPEND
+			if n-1 <= base {
+				break loop
+			}
+			w.addItems(stack[n-2], stack[n-1:n])
+			stack = stack[:n-1]
+			p++
+			ops++
+			continue
+		case 's': // SETITEM
+			if n-2 <= base {
+				break loop
+			}
+			w.addItems(stack[n-3], stack[n-2:n])
+			stack = stack[:n-2]
+			p++
+			ops++
+			continue
+		case 'e', 'u': // APPENDS, SETITEMS
+			if len(w.marks) == 0 {
+				break loop
+			}
+			m := int(w.marks[len(w.marks)-1])
+			if m == 0 || (op == 'u' && (n-m)%2 != 0) {
+				break loop
+			}
+			nb := 0
+			if len(w.marks) > 1 {
+				nb = int(w.marks[len(w.marks)-2])
+			}
+			if m-1 < nb {
+				break loop
+			}
+			w.addItems(stack[m-1], stack[m:n])
+			stack = stack[:m]
+			w.marks = w.marks[:len(w.marks)-1]
+			base = nb
+			p++
+			ops++
+			continue
+		case 0x85, 0x86, 0x87: // TUPLE1..3
+			k := int(op - 0x84)
+			if n-base < k || len(w.nodes) >= w.lim.MaxNodes {
+				break loop
+			}
+			w.stack = stack
+			t := w.container(KTuple, stack[n-k:n])
+			stack = stack[:n-k]
+			stack = append(stack, t)
+			p++
+			ops++
 			continue
 		default:
-			return did
+			break loop
 		}
-		w.stack = w.stack[:n+1]
-		w.stack[n] = v
-		w.countFast(buf[p])
-		src.p = p + adv
-		did = true
+		stack = stack[:n+1]
+		stack[n] = v
+		p += adv
+		ops++
 	}
-}
-
-func (w *walker) countFast(op byte) {
-	w.res.Ops++
-	w.opsIn++
-	w.content++
+	did := ops != start
+	src.p = p
+	w.stack = stack
+	w.content += ops - start - frames
+	w.opsIn += ops - start
+	w.res.Ops = ops
+	return did
 }
 
 func (w *walker) opsExceeded() error {
