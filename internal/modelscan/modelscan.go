@@ -131,11 +131,11 @@ func isModelFileName(name string) bool {
 
 // FileRequired claims files by magic bytes and model extensions.
 func (s *Scanner) FileRequired(f core.FileInfo) bool {
+	if modelExts[f.Ext()] {
+		return true // also answers the engine's name-only question for symlinks
+	}
 	if f.Size == 0 {
 		return false
-	}
-	if modelExts[f.Ext()] {
-		return true
 	}
 	switch sniff(f.Head, "") {
 	case fZip, f7z, fGzip, fBzip2, fXz, fHDF5, fGGUF, fNpy, fSafetensors, fPickle:
