@@ -8,6 +8,8 @@ import (
 	ts "github.com/tree-sitter/go-tree-sitter"
 	tsjs "github.com/tree-sitter/tree-sitter-javascript/bindings/go"
 	tspy "github.com/tree-sitter/tree-sitter-python/bindings/go"
+
+	"github.com/assay-dev/assay/internal/tsparse"
 )
 
 // grammar is a tree-sitter language with a cache of node kind names (so the
@@ -26,7 +28,7 @@ var (
 )
 
 func newGrammar(lang *ts.Language) *grammar {
-	useLibcAllocator()
+	tsparse.UseLibcAllocator()
 	g := &grammar{lang: lang, pool: make(chan *ts.Parser, 2*runtime.GOMAXPROCS(0))}
 	n := lang.NodeKindCount()
 	g.kinds = make([]string, n)
@@ -70,21 +72,7 @@ func (g *grammar) parse(ctx context.Context, src []byte) *ts.Tree {
 			return nil
 		}
 	}
-	var t *ts.Tree
-	if ctx.Err() == nil {
-		var ok bool
-		if t, ok = fastParse(p, src); !ok {
-			// ParseCtx of go-tree-sitter v0.25.0 races a goroutine against a
-			// nil cancellation flag; a progress callback is the supported way.
-			n := len(src)
-			t = p.ParseWithOptions(func(i int, _ ts.Point) []byte {
-				if i < n {
-					return src[i:]
-				}
-				return nil
-			}, nil, &ts.ParseOptions{ProgressCallback: func(ts.ParseState) bool { return ctx.Err() != nil }})
-		}
-	}
+	t := tsparse.Parse(ctx, p, src)
 	p.Reset()
 	select {
 	case g.pool <- p:

@@ -8,6 +8,8 @@ import (
 	sitter "github.com/tree-sitter/go-tree-sitter"
 	tsjs "github.com/tree-sitter/tree-sitter-javascript/bindings/go"
 	tspy "github.com/tree-sitter/tree-sitter-python/bindings/go"
+
+	"github.com/assay-dev/assay/internal/tsparse"
 )
 
 // Bounds of the syntax-tree pass (see the package doc).
@@ -49,7 +51,7 @@ func newLang(name string, ts *sitter.Language) *lang {
 
 func langs() (*lang, *lang) {
 	langOnce.Do(func() {
-		useLibcAllocator()
+		tsparse.UseLibcAllocator()
 		pyLang = newLang("python", sitter.NewLanguage(tspy.Language()))
 		jsLang = newLang("javascript", sitter.NewLanguage(tsjs.Language()))
 	})
@@ -116,10 +118,11 @@ func parse(ctx context.Context, l *lang, src []byte) (*gtree, error) {
 		return nil, ctx.Err()
 	}
 	// Inputs are bounded by maxParseBytes and tree-sitter is linear in them.
-	// (ParseCtx of go-tree-sitter v0.25.0 can dereference a nil cancellation
-	// flag when the context ends right after parsing; we do not use it.)
-	tree := parseString(p, src)
+	tree := tsparse.Parse(ctx, p, src)
 	if tree == nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, errNotParsed
 	}
 	defer tree.Close()
@@ -130,21 +133,21 @@ func parse(ctx context.Context, l *lang, src []byte) (*gtree, error) {
 			g.lines = append(g.lines, uint32(i+1))
 		}
 	}
-	raw, truncated, hasErr := walkTree(tree, maxNodes, maxDepth)
+	raw, truncated, hasErr := tsparse.Walk(tree, maxNodes, maxDepth)
 	g.truncated, g.hasError = truncated, hasErr
 	g.nodes = make([]gnode, len(raw))
 	last := make([]int32, len(raw)) // last child seen per parent
 	for i := range raw {
 		r := &raw[i]
 		k, f := "", ""
-		if int(r.kind) < len(l.kinds) {
-			k = l.kinds[r.kind]
+		if int(r.Kind) < len(l.kinds) {
+			k = l.kinds[r.Kind]
 		}
-		if r.field != 0 && int(r.field) < len(l.fields) {
-			f = l.fields[r.field]
+		if r.Field != 0 && int(r.Field) < len(l.fields) {
+			f = l.fields[r.Field]
 		}
-		p := int32(r.parent)
-		g.nodes[i] = gnode{kind: k, field: f, start: uint32(r.start), end: uint32(r.end), parent: p, firstChild: -1, nextSibling: -1, named: r.named != 0}
+		p := r.Parent
+		g.nodes[i] = gnode{kind: k, field: f, start: r.Start, end: r.End, parent: p, firstChild: -1, nextSibling: -1, named: r.Named}
 		last[i] = -1
 		if p >= 0 {
 			if g.nodes[p].firstChild < 0 {
