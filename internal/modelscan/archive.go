@@ -150,7 +150,7 @@ func (sc *scan) scanZip(b *blob) (*detected, error) {
 		files++
 		member := joinMember(b.member, f.Name)
 		ps = sc.entryChecks(ps, member, f.Name, f.Mode(), "")
-		if f.UncompressedSize64 > bombSize && (f.CompressedSize64 == 0 || f.UncompressedSize64/max(f.CompressedSize64, 1) > bombRatio) {
+		if f.UncompressedSize64 > uint64(bombSize) && (f.CompressedSize64 == 0 || f.UncompressedSize64/max(f.CompressedSize64, 1) > bombRatio) {
 			ps = append(ps, pending{rule: RuleArchiveBomb, member: member,
 				msg: fmt.Sprintf("zip member declares %d bytes uncompressed from %d compressed (ratio over %d:1)", f.UncompressedSize64, f.CompressedSize64, bombRatio),
 				ev:  fmt.Sprintf("%s: %d -> %d bytes", f.Name, f.CompressedSize64, f.UncompressedSize64)})
@@ -263,9 +263,6 @@ func (sc *scan) scanTorchZip(b *blob, zr *zip.Reader, roots map[string]bool) (*d
 	}
 	det.param("pickle_members", fmt.Sprint(pkls))
 	det.param("pickle_protocol", fmt.Sprint(merged.Proto))
-	if b.depth > 0 || len(b.wrap) > 0 {
-		// handled by the caller
-	}
 	return det, nil
 }
 
@@ -319,7 +316,7 @@ func (sc *scan) scanCompressed(b *blob, format string) (*detected, error) {
 		}
 		return nil, errNotModel
 	}
-	cr := &countingReader{r: r}
+	cr := &countingReader{r: r, compressed: b.size}
 	lr := &limitedReader{r: cr, n: maxDecompressed}
 	inner := strings.TrimSuffix(b.name, path.Ext(b.name))
 	if format == fZlib || format == fLzma {
@@ -332,6 +329,10 @@ func (sc *scan) scanCompressed(b *blob, format string) (*detected, error) {
 		return nil, errNotModel
 	}
 	det, err := sc.scanBlob(nb)
+	if cr.tripped {
+		sc.find(RuleArchiveBomb, b.member, 0, fmt.Sprintf("%s stream expands to more than %d bytes at a ratio above %d:1; inspection stopped there", format, cr.n, bombRatio),
+			fmt.Sprintf("%s: %d compressed bytes -> more than %d", format, b.size, cr.n))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -344,14 +345,24 @@ func (sc *scan) scanCompressed(b *blob, format string) (*detected, error) {
 	return det, nil
 }
 
+// countingReader counts decompressed bytes and stops a stream that expands
+// beyond bombSize at more than bombRatio times its compressed size.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r          io.Reader
+	n          int64
+	compressed int64 // -1 when unknown
+	tripped    bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.tripped {
+		return 0, errDecompressLimit
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.n > bombSize && c.compressed > 0 && c.n/c.compressed > bombRatio {
+		c.tripped = true
+	}
 	return n, err
 }
 
@@ -442,8 +453,7 @@ func (sc *scan) scanLegacyTarMember(member, base string, br *bufio.Reader) {
 		sc.pickleFindings(member, 0, r)
 		return
 	}
-	cr := &offsetReader{r: br}
-	rd := bufio.NewReaderSize(cr, 64<<10)
+	rd := br
 	// count pickle
 	first := pickle.WalkOne(rd, lim, nil)
 	sc.pickleFindings(member, 0, first.Result)
@@ -496,17 +506,6 @@ func (sc *scan) scanLegacyTarMember(member, base string, br *bufio.Reader) {
 		}
 		off += skip
 	}
-}
-
-type offsetReader struct {
-	r io.Reader
-	n int64
-}
-
-func (o *offsetReader) Read(p []byte) (int, error) {
-	n, err := o.r.Read(p)
-	o.n += int64(n)
-	return n, err
 }
 
 // storageElemSize reads the element size from a legacy storage record

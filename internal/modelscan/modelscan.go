@@ -63,11 +63,14 @@ const (
 	maxNestedBuffer   = 64 << 20
 	maxDecompressed   = 4 << 30
 	bombRatio         = 200
-	bombSize          = 1 << 30
 	maxJSONConfig     = 16 << 20
 	HDF5Window        = 32 << 20
 	maxSafetensorsHdr = 100 << 20
 )
+
+// bombSize: a member or stream expanding beyond this at more than
+// bombRatio:1 is a decompression bomb (a variable so tests can lower it).
+var bombSize int64 = 1 << 30
 
 // Options configure a Scanner.
 type Options struct {

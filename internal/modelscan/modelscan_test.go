@@ -360,6 +360,22 @@ func TestArchiveTraversalAndBomb(t *testing.T) {
 	}
 }
 
+func TestCompressedStreamBomb(t *testing.T) {
+	old := bombSize
+	bombSize = 1 << 20
+	defer func() { bombSize = old }()
+	body := append([]byte("\x80\x02"), bytes.Repeat([]byte("N0"), 2<<20)...)
+	res := scanBytes(t, "huge.pkl.gz", gz(append(body, '.')))
+	if !has(res, "ASSAY-MDL-013") {
+		t.Errorf("gzip bomb: %v %v", ruleIDs(res), res.Errors)
+	}
+	// Benign twin: the same stream below the size bound.
+	small := append(append([]byte("\x80\x02"), bytes.Repeat([]byte("N0"), 1000)...), '.')
+	if res := scanBytes(t, "small.pkl.gz", gz(small)); has(res, "ASSAY-MDL-013") {
+		t.Errorf("small stream flagged: %v", ruleIDs(res))
+	}
+}
+
 // forgeUncompressed rewrites the uncompressed size of member in the central
 // directory.
 func forgeUncompressed(t *testing.T, z []byte, member string, size uint32) {

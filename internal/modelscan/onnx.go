@@ -200,9 +200,6 @@ func ParseONNX(ra io.ReaderAt, size int64) (*ONNXInfo, error) {
 		case 25: // FunctionProto
 			return p.function(info, f, 1)
 		}
-		if f.wire == 2 && f.num <= 25 && f.num != 2 && f.num != 3 && f.num != 4 && f.num != 6 && f.num != 14 {
-			return nil
-		}
 		return nil
 	})
 	if err != nil {
