@@ -799,7 +799,7 @@ func (w *walker) suspicious(off int64, op, what, why string) {
 func (w *walker) stream1() error {
 	src := w.src
 	for {
-		if w.in != nil && len(w.in) <= math.MaxUint32 && w.fast() {
+		if w.in != nil && src.p < len(src.buf) && fastOps[src.buf[src.p]] && len(w.in) <= math.MaxUint32 && w.fast() {
 			continue
 		}
 		off := src.pos()
@@ -837,6 +837,17 @@ func (w *walker) stepError(err error, op byte, off int64) error {
 	}
 	return fmt.Errorf("%s at offset %d: %w", opName(op), off, err)
 }
+
+// fastOps are the opcodes fast handles.
+var fastOps = func() (t [256]bool) {
+	for _, c := range []byte("KMJUCXBNG)}](qhaseu") {
+		t[c] = true
+	}
+	for _, c := range []byte{0x8c, 0x88, 0x89, 0x95, 0x8f, 0x94, 0x85, 0x86, 0x87} {
+		t[c] = true
+	}
+	return
+}()
 
 // fast executes runs of the most frequent opcodes of an in-memory input
 // without error plumbing, on local copies of the hot state; it returns false
