@@ -238,6 +238,11 @@ func inside(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// testHookHashed, set only by tests, runs after a file's bytes were read
+// and before it is checked for change: a deterministic "writer during
+// hashing".
+var testHookHashed func(path string)
+
 // errChanged reports a file modified during hashing.
 var errChanged = errors.New("file changed while being hashed")
 
@@ -270,6 +275,9 @@ func hashFile(ctx context.Context, p string, buf []byte) (string, int64, error) 
 		if err != nil {
 			return "", 0, err
 		}
+	}
+	if testHookHashed != nil {
+		testHookHashed(p)
 	}
 	after, err := os.Stat(p)
 	if err != nil {

@@ -127,6 +127,9 @@ func hashRange(ctx context.Context, j shardJob, buf []byte) (string, error) {
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
+	if testHookHashed != nil {
+		testHookHashed(j.abs)
+	}
 	after, err := os.Stat(j.abs)
 	if err != nil {
 		return "", err
