@@ -1076,6 +1076,24 @@ func opName(op byte) string {
 	return fmt.Sprintf("opcode 0x%02x", op)
 }
 
+// memoIndex reads the memo index argument of GET/PUT (text line),
+// BINGET/BINPUT (1 byte) or LONG_BINGET/LONG_BINPUT (4 bytes).
+func (w *walker) memoIndex(op byte) (int64, error) {
+	switch op {
+	case 'g', 'p':
+		return w.readIndexLine()
+	case 'h', 'q':
+		b, err := w.src.readByte()
+		return int64(b), err
+	default:
+		b, err := w.src.read(4)
+		if err != nil {
+			return 0, err
+		}
+		return int64(binary.LittleEndian.Uint32(b)), nil
+	}
+}
+
 func (w *walker) readIndexLine() (int64, error) {
 	l, err := w.src.readLine(w.lim.MaxLine)
 	if err != nil {
@@ -1438,26 +1456,9 @@ func (w *walker) step(op byte, off int64) error {
 		}
 		w.addItems(t, []slot{k, v})
 	case 'g', 'h', 'j': // GET, BINGET, LONG_BINGET
-		var idx int64
-		switch op {
-		case 'g':
-			n, err := w.readIndexLine()
-			if err != nil {
-				return err
-			}
-			idx = n
-		case 'h':
-			b, err := src.readByte()
-			if err != nil {
-				return err
-			}
-			idx = int64(b)
-		default:
-			b, err := src.read(4)
-			if err != nil {
-				return err
-			}
-			idx = int64(binary.LittleEndian.Uint32(b))
+		idx, err := w.memoIndex(op)
+		if err != nil {
+			return err
 		}
 		v, err := w.memoGet(idx)
 		if err != nil {
@@ -1465,28 +1466,12 @@ func (w *walker) step(op byte, off int64) error {
 		}
 		return w.push(v)
 	case 'p', 'q', 'r', 0x94: // PUT, BINPUT, LONG_BINPUT, MEMOIZE
-		var idx int64
-		switch op {
-		case 'p':
-			n, err := w.readIndexLine()
-			if err != nil {
+		idx := int64(len(w.memo) + len(w.sparse))
+		if op != 0x94 {
+			var err error
+			if idx, err = w.memoIndex(op); err != nil {
 				return err
 			}
-			idx = n
-		case 'q':
-			b, err := src.readByte()
-			if err != nil {
-				return err
-			}
-			idx = int64(b)
-		case 'r':
-			b, err := src.read(4)
-			if err != nil {
-				return err
-			}
-			idx = int64(binary.LittleEndian.Uint32(b))
-		default:
-			idx = int64(len(w.memo) + len(w.sparse))
 		}
 		t, err := w.top()
 		if err != nil {
