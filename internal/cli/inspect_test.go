@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +88,61 @@ func TestInspectBenign(t *testing.T) {
 func TestInspectUsage(t *testing.T) {
 	if code, _, _ := runPkgCLI(t, "inspect", filepath.Join(t.TempDir(), "missing")); code != 2 {
 		t.Errorf("missing target: exit %d, want 2", code)
+	}
+}
+
+// TestInspectWheelComponent is QA B9: inspecting a valid wheel reported
+// "0 components"; the wheel itself is a package component.
+func TestInspectWheelComponent(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	var record []string
+	for _, m := range [][2]string{
+		{"demo/__init__.py", "VERSION = '1.0'\n"},
+		{"demo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n"},
+		{"demo-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"},
+	} {
+		w, _ := zw.Create(m[0])
+		w.Write([]byte(m[1]))
+		h := sha256.Sum256([]byte(m[1]))
+		record = append(record, fmt.Sprintf("%s,sha256=%s,%d", m[0], base64.RawURLEncoding.EncodeToString(h[:]), len(m[1])))
+	}
+	w, _ := zw.Create("demo-1.0.dist-info/RECORD")
+	w.Write([]byte(strings.Join(append(record, "demo-1.0.dist-info/RECORD,,"), "\n") + "\n"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "demo-1.0-py3-none-any.whl")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+
+	code, out, errs := runPkgCLI(t, "inspect", p, "-f", "json")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", code, out, errs)
+	}
+	var rep struct {
+		Components []struct {
+			Kind, Name, Version, Ecosystem, PURL string
+			Hashes                               []struct{ Algorithm, Value string }
+			Locations                            []struct{ Path string }
+			Properties                           map[string]string
+		} `json:"components"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Components) != 1 {
+		t.Fatalf("%d components, want 1:\n%s", len(rep.Components), out)
+	}
+	c := rep.Components[0]
+	if c.Kind != "package" || c.Name != "demo" || c.Version != "1.0" || c.Ecosystem != "PyPI" || c.PURL != "pkg:pypi/demo@1.0" ||
+		len(c.Hashes) != 1 || c.Hashes[0].Algorithm != "sha256" || c.Hashes[0].Value != hex.EncodeToString(sum[:]) ||
+		len(c.Locations) != 1 || c.Locations[0].Path != "demo-1.0-py3-none-any.whl" || c.Properties["source"] != "artifact" {
+		t.Errorf("component: %+v", c)
+	}
+	if _, out, _ := runPkgCLI(t, "inspect", p); !strings.Contains(out, "· 1 component") {
+		t.Errorf("table summary does not count the wheel:\n%s", out)
 	}
 }

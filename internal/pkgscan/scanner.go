@@ -428,6 +428,13 @@ func detectArtifact(name string, files []pkgFile) artifactInfo {
 	if strings.HasSuffix(l, ".whl") {
 		return artifactInfo{kind: "wheel"}
 	}
+	if len(files) > 0 {
+		// Every member of a Go module zip is "<module>@<version>/..."
+		// (escaped paths may contain "!", which elsewhere marks nesting).
+		if _, _, ok := goZipMember(files[0].name); ok {
+			return artifactInfo{kind: "gomod"}
+		}
+	}
 	for _, f := range files {
 		if strings.Contains(f.name, "!") {
 			continue
@@ -438,9 +445,6 @@ func detectArtifact(name string, files []pkgFile) artifactInfo {
 		}
 		if len(parts) == 2 && (parts[1] == "PKG-INFO" || parts[1] == "setup.py" || parts[1] == "pyproject.toml") {
 			return artifactInfo{kind: "sdist", prefix: parts[0] + "/"}
-		}
-		if len(parts) >= 2 && strings.Contains(parts[0], "@v") {
-			return artifactInfo{kind: "gomod"}
 		}
 	}
 	return artifactInfo{kind: "archive"}
@@ -520,6 +524,14 @@ func (s *Scanner) scanArtifact(ctx context.Context, in *core.Input) (core.Result
 	info := detectArtifact(in.Path, files)
 	if !s.opts.InspectAll && info.kind == "archive" {
 		return res, nil // not a package
+	}
+	if c := artifactComponent(in.Path, info, files); c != nil {
+		if sum, err := fileSHA256(in.File, in.Size); err == nil {
+			c.Hashes = []core.Hash{{Algorithm: "sha256", Value: sum}}
+		} else {
+			res.Errors = append(res.Errors, core.Error{Path: in.Path, Scanner: scannerName, Reason: "cannot hash artifact: " + err.Error()})
+		}
+		res.Components = append(res.Components, *c)
 	}
 	for _, p := range probs {
 		res.Findings = append(res.Findings, problemFinding(in.Path, p))

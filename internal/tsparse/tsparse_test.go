@@ -153,7 +153,7 @@ func TestDeepNesting(t *testing.T) {
 	}
 }
 
-const maxFuzzInput = 64 << 10
+const maxFuzzInput = 8 << 10
 
 // FuzzParseWalk parses arbitrary bytes with both grammars through the fast
 // and the library path and requires identical trees and walks.
@@ -176,7 +176,7 @@ func FuzzParseWalk(f *testing.F) {
 		}
 		for _, p := range parsers {
 			compare(t, p, src, 1<<30, 64)
-			compare(t, p, src, 50, 1<<20)
+			compare(t, p, src, 50, 4096)
 		}
 	})
 }

@@ -124,7 +124,7 @@ func Walk(t *sitter.Tree, maxNodes, maxDepth int) (nodes []Node, truncated, hasE
 	inner := *(**C.TSTree)(unsafe.Pointer(t))
 	n := max(min(int(C.assay_count(inner)), maxNodes), 1)
 	nodes = make([]Node, n)
-	stack := make([]C.int32_t, maxDepth)
+	stack := make([]C.int32_t, min(maxDepth, n)) // depth < node count
 	var tr C.int
 	got := C.assay_walk(inner, (*C.assay_node)(unsafe.Pointer(&nodes[0])), C.int32_t(n), C.int32_t(maxDepth), &stack[0], &tr)
 	return nodes[:got], tr != 0, C.assay_has_error(inner) != 0
