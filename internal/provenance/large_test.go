@@ -35,3 +35,16 @@ func TestLargeFileAndShardDigests(t *testing.T) {
 		}
 	}
 }
+
+// A statement asking for absurdly small shards (untrusted input in a
+// scanned tree) is refused before any shard list is allocated.
+func TestTinyShardsRefused(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "a.bin", make([]byte, 3<<20))
+	if _, _, _, err := BuildShards(context.Background(), dir, 1, ManifestOptions{}); err == nil {
+		t.Fatal("1-byte shards over 3 MiB accepted")
+	}
+	if _, _, _, err := BuildShards(context.Background(), dir, 4096, ManifestOptions{}); err != nil {
+		t.Fatalf("768 shards refused: %v", err)
+	}
+}

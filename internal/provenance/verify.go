@@ -16,6 +16,10 @@ import (
 // DefaultShardSize is model-signing's default shard size (1 GB).
 const DefaultShardSize = 1_000_000_000
 
+// maxShards bounds the shards one directory is split into (an untrusted
+// statement in a scanned tree could ask for 1-byte shards).
+const maxShards = 1 << 20
+
 // shardJob is one byte range of one file.
 type shardJob struct {
 	rel        string
@@ -35,7 +39,14 @@ func BuildShards(ctx context.Context, root string, shardSize int64, opts Manifes
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var shards []shardJob
+	var count int64
+	for _, j := range jobs {
+		count += (j.size + shardSize - 1) / shardSize
+		if count > maxShards {
+			return nil, nil, nil, fmt.Errorf("shard size %d splits the directory into more than %d shards; use a larger shard size", shardSize, maxShards)
+		}
+	}
+	shards := make([]shardJob, 0, count)
 	for _, j := range jobs {
 		for s := int64(0); s < j.size; s += shardSize {
 			e := min(s+shardSize, j.size)
