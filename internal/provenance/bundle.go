@@ -70,7 +70,7 @@ type Envelope struct {
 // EnvSignature is one DSSE signature.
 type EnvSignature struct {
 	Sig   []byte `json:"sig"`
-	KeyID string `json:"keyid,omitempty"`
+	KeyID string `json:"keyid"` // written as "" as model_signing does
 }
 
 // Statement is an in-toto Statement v1 carrying a model-signing predicate.
