@@ -154,7 +154,7 @@ func hashRange(ctx context.Context, j shardJob, buf []byte) (string, error) {
 // Current is the state of a directory recomputed the way a signature says.
 type Current struct {
 	Digests  map[string]string // resource name → digest
-	Sizes    map[string]int64  // file path → size (files serialization)
+	Sizes    map[string]int64  // file path → size (shards: non-empty files only)
 	Symlinks []SymlinkEntry
 	Errors   []HashError
 }
@@ -173,6 +173,9 @@ func Recompute(ctx context.Context, dir string, ser Serialization, exclude map[s
 		}
 		for _, r := range res {
 			cur.Digests[r.Name] = r.Digest
+			if p, _, end, err := splitShard(r.Name); err == nil && end > cur.Sizes[p] {
+				cur.Sizes[p] = end // the last shard ends at the file size
+			}
 		}
 		cur.Symlinks, cur.Errors = links, errs
 	default:
