@@ -35,9 +35,11 @@
 // wrapper structs, sizes of the declared C types against go-tree-sitter's own
 // Node and TreeCursor); when a check fails, Parse falls back to the library's
 // ParseWithOptions and Walk to the library's TreeCursor, which give the same
-// result, only slower. TestFastPathMatchesLibrary fails loudly in that case
-// (and whenever the two paths disagree), so an upgrade of go-tree-sitter is
-// noticed by the tests rather than by the benchmarks.
+// result, only slower. TestLayoutAssumption fails loudly in that case, and
+// TestFastPathMatchesLibrary / FuzzParseWalk fail whenever the fast and the
+// library paths disagree (S-expression, node count, kinds, fields, ranges),
+// so an upgrade of go-tree-sitter is caught by the tests rather than by the
+// benchmarks or a crash.
 //
 // Bounds: Parse refuses nothing (callers bound their input; inputs of 4 GiB
 // or more take the library path); Walk copies at most maxNodes nodes and
