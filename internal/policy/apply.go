@@ -225,7 +225,7 @@ func (m *PackageMatcher) matches(c *core.Component, norm string) bool {
 	if !m.nameMatches(c, norm) {
 		return false
 	}
-	return len(m.specs) == 0 || (c.Version != "" && m.versionMatches(c.Version))
+	return len(m.specs) == 0 || (c.Version != "" && m.versionMatches(c.Ecosystem, c.Version))
 }
 
 // allows is the allow-list test: the name matches and a known version
@@ -234,12 +234,12 @@ func (m *PackageMatcher) allows(c *core.Component, norm string) bool {
 	if !m.nameMatches(c, norm) {
 		return false
 	}
-	return len(m.specs) == 0 || c.Version == "" || m.versionMatches(c.Version)
+	return len(m.specs) == 0 || c.Version == "" || m.versionMatches(c.Ecosystem, c.Version)
 }
 
-func (m *PackageMatcher) versionMatches(v string) bool {
+func (m *PackageMatcher) versionMatches(eco, v string) bool {
 	for _, s := range m.specs {
-		if s.matches(v) {
+		if s.matches(eco, v) {
 			return true
 		}
 	}

@@ -237,8 +237,18 @@ func TestCompareVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for v, want := range map[string]bool{"1.82.6": false, "1.82.7": true, "1.82.8": true, "1.83.0": false} {
-		if got := vs.matches(v); got != want {
+		if got := vs.matches("PyPI", v); got != want {
 			t.Errorf("%s in %s = %v, want %v", v, vs.text, got, want)
 		}
+	}
+	// Ecosystem semantics where the generic order is wrong: a PEP 440 dev
+	// release sorts before its pre-releases, and "1.0.post1" after "1.0".
+	pep, _ := parseVersionSpec("<1.0a1")
+	if !pep.matches("PyPI", "1.0.dev3") {
+		t.Error("PyPI: 1.0.dev3 should be < 1.0a1")
+	}
+	post, _ := parseVersionSpec(">1.0")
+	if !post.matches("PyPI", "1.0.post1") {
+		t.Error("PyPI: 1.0.post1 should be > 1.0")
 	}
 }

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/assay-dev/assay/internal/advisory/version"
 )
 
 // versionSpec is a conjunction of comparisons ("==1.82.7", ">=1.0,<2").
@@ -48,10 +50,13 @@ func parseVersionSpec(s string) (versionSpec, error) {
 	return vs, nil
 }
 
-// matches reports whether version v satisfies every constraint.
-func (vs versionSpec) matches(v string) bool {
+// matches reports whether version v of a package in ecosystem eco
+// satisfies every constraint. Versions compare with the ecosystem's own
+// ordering (PEP 440, npm SemVer, Go, Actions refs: the advisory matcher's)
+// when both parse, generically otherwise.
+func (vs versionSpec) matches(eco, v string) bool {
 	for _, c := range vs.constraints {
-		cmp := compareVersions(v, c.v)
+		cmp := compareIn(eco, v, c.v)
 		ok := false
 		switch c.op {
 		case "==":
@@ -72,6 +77,19 @@ func (vs versionSpec) matches(v string) bool {
 		}
 	}
 	return true
+}
+
+// compareIn orders a and b with eco's version system when it has one and
+// both parse, else generically.
+func compareIn(eco, a, b string) int {
+	if sys := version.For(eco); sys != nil {
+		va, errA := sys.Parse(a)
+		vb, errB := sys.Parse(b)
+		if errA == nil && errB == nil {
+			return va.Compare(vb)
+		}
+	}
+	return compareVersions(a, b)
 }
 
 // compareVersions orders two version strings generically.
