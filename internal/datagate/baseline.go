@@ -134,6 +134,7 @@ func featureStream(ctx context.Context, rd *Reader, enrich func(*rowFeatures), f
 			for c := range in {
 				c.feats = make([]rowFeatures, len(c.rows))
 				for i, r := range c.rows {
+					rd.parse(&r)
 					c.feats[i] = computeFeatures(r)
 					if enrich != nil {
 						enrich(&c.feats[i])
@@ -152,7 +153,7 @@ func featureStream(ctx context.Context, rd *Reader, enrich func(*rowFeatures), f
 			var err error
 			for len(c.rows) < batch {
 				var r Row
-				r, err = rd.Next()
+				r, err = rd.nextRaw()
 				if err != nil {
 					break
 				}

@@ -64,6 +64,8 @@ type Row struct {
 	Extra []string
 	// Problem is set when the row could not be parsed; Text/Label are then empty.
 	Problem string
+	// raw is the unparsed record body between nextRaw and parse.
+	raw []byte
 }
 
 // Header is what precedes the rows: for CSV/TSV the header record (copied
@@ -148,6 +150,16 @@ func (rd *Reader) Header() Header { return rd.header }
 // Next returns the next row, or io.EOF. Rows that cannot be parsed are
 // returned with Problem set, never dropped.
 func (rd *Reader) Next() (Row, error) {
+	r, err := rd.nextRaw()
+	if err == nil {
+		rd.parse(&r)
+	}
+	return r, err
+}
+
+// nextRaw splits off the next record without parsing its fields (row.raw
+// holds the body): parsing can then run on other goroutines with parse.
+func (rd *Reader) nextRaw() (Row, error) {
 	for {
 		raw, nlines, tooLong, err := rd.readRecord()
 		if err != nil {
@@ -170,20 +182,30 @@ func (rd *Reader) Next() (Row, error) {
 			row.Problem = fmt.Sprintf("row longer than %d bytes", MaxRecordBytes)
 			return row, nil
 		}
-		if rd.rawOnly {
-			return row, nil
-		}
-		if !utf8.Valid(body) {
-			row.Problem = "not valid UTF-8"
-			return row, nil
-		}
-		switch rd.format {
-		case JSONL:
-			rd.parseJSON(body, &row)
-		default:
-			rd.parseDelimited(body, &row)
+		if !rd.rawOnly {
+			row.raw = body
 		}
 		return row, nil
+	}
+}
+
+// parse fills the row's fields from row.raw and releases it. It reads only
+// immutable Reader state, so rows may be parsed concurrently.
+func (rd *Reader) parse(row *Row) {
+	body := row.raw
+	row.raw = nil
+	if body == nil || row.Problem != "" {
+		return
+	}
+	if !utf8.Valid(body) {
+		row.Problem = "not valid UTF-8"
+		return
+	}
+	switch rd.format {
+	case JSONL:
+		rd.parseJSON(body, row)
+	default:
+		rd.parseDelimited(body, row)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -92,6 +93,7 @@ func BenchmarkScreen(b *testing.B) {
 	bs := synth(b, base, n, 1)
 	ts := synth(b, batch, n, 2)
 	b.Logf("baseline %d rows %.0f MB, batch %d rows %.0f MB, GOMAXPROCS %d", n, float64(bs)/1e6, n, float64(ts)/1e6, runtime.GOMAXPROCS(0))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit)) // as the CLI does
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()

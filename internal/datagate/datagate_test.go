@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/assay-dev/assay/internal/core"
 	"github.com/assay-dev/assay/internal/keys"
@@ -72,7 +73,7 @@ func TestReaderFormats(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _ := readAll(t, tc.data, tc.format, fields)
-			if d := cmp.Diff(tc.want, got); d != "" {
+			if d := cmp.Diff(tc.want, got, cmpopts.IgnoreUnexported(Row{})); d != "" {
 				t.Errorf("rows (-want +got):\n%s", d)
 			}
 		})

