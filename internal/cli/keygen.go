@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +34,9 @@ unless --force is given.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				return usageErr("%v", err)
+			}
 			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 			if force {
 				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -41,8 +47,11 @@ unless --force is given.`,
 				mode os.FileMode
 			}{{name + ".key", priv, 0o600}, {name + ".pub", pub, 0o644}} {
 				fh, err := os.OpenFile(f.path, flags, f.mode)
+				if errors.Is(err, fs.ErrExist) {
+					return usageErr("%s exists (use --force to overwrite)", f.path)
+				}
 				if err != nil {
-					return usageErr("cannot write %s: %v (use --force to overwrite)", f.path, err)
+					return usageErr("cannot write %s: %v", f.path, err)
 				}
 				if err := fh.Chmod(f.mode); err != nil {
 					fh.Close()

@@ -27,9 +27,12 @@ type Capability struct {
 	Analyzers func() []core.Analyzer
 }
 
-// Capabilities lists every scanner family, in a fixed order.
+// Capabilities lists every scanner family, in a fixed order. Analyzers run
+// in this order too: provenance first, so the signature marks it sets on
+// components are there when the model analyzer asks whether a file is pinned.
 func Capabilities() []Capability {
 	return []Capability{
+		{Name: "provenance", Scanners: provenance.Scanners, Analyzers: provenance.Analyzers},
 		{Name: "inventory", Scanners: func() []core.Scanner {
 			var s []core.Scanner
 			s = append(s, python.Scanners()...)
@@ -47,7 +50,6 @@ func Capabilities() []Capability {
 		{Name: "package", Scanners: pkgscan.Scanners, Analyzers: pkgscan.Analyzers},
 		{Name: "workflow", Scanners: workflow.Scanners, Analyzers: workflow.Analyzers},
 		{Name: "aiasset", Scanners: aiassets.Scanners, Analyzers: aiassets.Analyzers},
-		{Name: "provenance", Scanners: provenance.Scanners, Analyzers: provenance.Analyzers},
 	}
 }
 
