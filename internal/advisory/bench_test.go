@@ -224,7 +224,7 @@ func BenchmarkRealPyPIDir(b *testing.B) {
 
 // TestWriteSynthetic writes the synthetic exports and a 5,000-package
 // project to $ASSAY_SYNTH_DIR for end-to-end timing of the binary
-// (see docs/parts/performance-advisory.md). Skipped unless set.
+// (see docs/performance.md). Skipped unless set.
 func TestWriteSynthetic(t *testing.T) {
 	dir := os.Getenv("ASSAY_SYNTH_DIR")
 	if dir == "" {

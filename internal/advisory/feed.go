@@ -13,7 +13,7 @@ import (
 )
 
 // feedFS holds the embedded AI-incident feed: OSV JSON records written
-// from the project's threat notes (see docs/parts/advisory.md).
+// from the project's threat notes (see docs/advisories.md).
 //
 //go:embed feed/*.json
 var feedFS embed.FS

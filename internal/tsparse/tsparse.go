@@ -5,7 +5,7 @@
 // (internal/aiassets, internal/pkgscan) goes through it.
 //
 // Three shortcuts, each measured on the packages' benchmarks
-// (docs/parts/performance-aibom.md, docs/parts/performance-pkg.md):
+// (docs/performance.md):
 //
 //   - Allocator. go-tree-sitter routes every malloc/calloc/realloc/free of
 //     the C runtime through exported Go functions (a C→Go→C round trip per
