@@ -223,7 +223,7 @@ func (sc *scan) emitNested(member string, det *detected, size int64) {
 	c := sc.component(sc.path+"!"+member, member, det, size)
 	sc.res.Components = append(sc.res.Components, c)
 	if det.Pickle {
-		sc.find(RulePickleFormat, member, 0, fmt.Sprintf("%s inside %s is a pickle-based %s file: loading it can run code", member, sc.path, det.Format), det.Format)
+		sc.find(RulePickleFormat, member, 0, fmt.Sprintf("%s inside %s is %s: loading it can run code", member, sc.path, pickleKind(det.Format)), det.Format)
 	}
 }
 

@@ -355,7 +355,7 @@ func (s *Scanner) Scan(ctx context.Context, in *core.Input) (core.Result, error)
 	c := sc.component(in.Path, "", det, in.Size)
 	sc.hash(&c, in, b.data)
 	if det.Pickle {
-		sc.find(RulePickleFormat, "", 0, fmt.Sprintf("%s is a pickle-based %s file: loading it can run code", in.Path, det.Format), det.Format)
+		sc.find(RulePickleFormat, "", 0, fmt.Sprintf("%s is %s: loading it can run code", in.Path, pickleKind(det.Format)), det.Format)
 	}
 	sc.res.Components = append(sc.res.Components, c)
 	return sc.res, nil
@@ -600,6 +600,10 @@ func (sc *scan) pickleFindings(member string, base int64, r *pickle.Result) {
 				msg += "; it already called dangerous code"
 			}
 			sc.find(RuleBrokenStream, member, base+br.Offset, msg, br.Reason)
+		case r.Streams == 0:
+			// Broken before any content: nothing to run, but nothing was
+			// verified either — say so rather than pass it silently.
+			sc.errorf(member, "not a valid pickle (offset %d: %s); its content could not be analysed", base+br.Offset, br.Reason)
 		}
 	}
 	if r.Limit != "" {
@@ -615,4 +619,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// pickleKind names a pickle-based format for messages ("a pickle file",
+// "a pickle-based pytorch file").
+func pickleKind(format string) string {
+	if format == "pickle" {
+		return "a pickle file"
+	}
+	return "a pickle-based " + format + " file"
 }
