@@ -38,13 +38,15 @@ func (a *app) newDataScreenCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "screen BATCH --baseline TRAIN",
 		Short: "Screen a training batch against a trusted baseline and quarantine suspicious rows",
-		Long: `Screen BATCH (.jsonl, .csv or .tsv; CSV/TSV with a header row) against the trusted
-dataset TRAIN: schema and content, near-duplicate floods, copies of baseline rows
-with another label, label-distribution shift, rare-token backdoor triggers, rows a
-naive Bayes model of the baseline contradicts, and prompt-injection phrases, URLs
-and code the baseline never has. Each finding's location.line is the batch file's
-line (header = line 1). --accept/--quarantine split the batch row for row, each
-with the batch's header. Exit 1 when anything is quarantined.`,
+		Long: `Screen BATCH (.jsonl, .csv, .tsv or .parquet; CSV/TSV with a header row) against
+the trusted dataset TRAIN (same formats): schema and content, near-duplicate floods,
+copies of baseline rows with another label, label-distribution shift, rare-token
+backdoor triggers, rows a naive Bayes model of the baseline contradicts, and
+prompt-injection phrases, URLs and code the baseline never has. Each finding's
+location.line is the batch file's line (header = line 1); for Parquet, which has no
+lines, it is the 0-based row index + 2, as if the header were line 1.
+--accept/--quarantine split the batch row for row, each with the batch's header
+(Parquet: Parquet files with the batch's schema). Exit 1 when anything is quarantined.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if baseline == "" {
@@ -111,11 +113,11 @@ with the batch's header. Exit 1 when anything is quarantined.`,
 			return a.emit(rep, o)
 		},
 	}
-	c.Flags().StringVar(&baseline, "baseline", "", "trusted dataset to compare with (.jsonl, .csv, .tsv)")
-	c.Flags().StringVar(&fields.Text, "text-field", "text", "name of the text field/column")
-	c.Flags().StringVar(&fields.Label, "label-field", "label", "name of the label field/column")
-	c.Flags().StringVar(&accept, "accept", "", "write accepted rows to FILE (same format, with header)")
-	c.Flags().StringVar(&quarantine, "quarantine", "", "write quarantined rows to FILE (same format, with header)")
+	c.Flags().StringVar(&baseline, "baseline", "", "trusted dataset to compare with (.jsonl, .csv, .tsv, .parquet)")
+	c.Flags().StringVar(&fields.Text, "text-field", "text", "name of the text field/column (Parquet: a top-level string column)")
+	c.Flags().StringVar(&fields.Label, "label-field", "label", "name of the label field/column (Parquet: a top-level string or integer column)")
+	c.Flags().StringVar(&accept, "accept", "", "write accepted rows to FILE (same format, with header; Parquet: same schema)")
+	c.Flags().StringVar(&quarantine, "quarantine", "", "write quarantined rows to FILE (same format, with header; Parquet: same schema)")
 	c.Flags().Float64Var(&nbMargin, "nb-margin", 9.2, "fixed naive Bayes log-odds threshold for every label (default: calibrated per label on the baseline)")
 	c.Flags().StringVarP(&o.format, "format", "f", "table", "output format: table|json|sarif|html|markdown")
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the report to FILE instead of stdout")

@@ -99,7 +99,7 @@ func TestDataScreenEndToEnd(t *testing.T) {
 	if code, _, _ := runCLI(t, "data", "screen", batch); code != 2 {
 		t.Errorf("missing --baseline: exit %d, want 2", code)
 	}
-	if code, _, _ := runCLI(t, "data", "screen", filepath.Join(dir, "x.parquet"), "--baseline", base); code != 2 {
+	if code, _, _ := runCLI(t, "data", "screen", filepath.Join(dir, "x.xlsx"), "--baseline", base); code != 2 {
 		t.Errorf("unknown format: exit %d, want 2", code)
 	}
 }

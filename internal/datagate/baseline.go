@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -116,7 +115,7 @@ func computeFeatures(r Row) rowFeatures {
 
 // featureStream reads rows from rd and computes their features on all
 // cores, delivering them in input order to fn.
-func featureStream(ctx context.Context, rd *Reader, enrich func(*rowFeatures), fn func(rowFeatures) error) error {
+func featureStream(ctx context.Context, rd rowSource, enrich func(*rowFeatures), fn func(rowFeatures) error) error {
 	workers := runtime.GOMAXPROCS(0)
 	const batch = 256
 	type chunk struct {
@@ -200,19 +199,11 @@ func featureStream(ctx context.Context, rd *Reader, enrich func(*rowFeatures), f
 
 // LoadBaseline reads and learns from the trusted dataset at path.
 func LoadBaseline(ctx context.Context, path string, fields Fields) (*Baseline, error) {
-	format, err := FormatOf(path)
+	rd, closeRows, err := openRows(path, fields)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd, err := NewReader(f, format, fields)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
+	defer closeRows()
 	b := &Baseline{
 		LabelIx: map[string]int{},
 		vocab:   map[string]int32{},

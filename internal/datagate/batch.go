@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -25,6 +26,8 @@ const (
 	JSONL Format = "jsonl"
 	CSV   Format = "csv"
 	TSV   Format = "tsv"
+	// Parquet batches are read with parquet-go, one row group at a time.
+	Parquet Format = "parquet"
 )
 
 // FormatOf picks the format from the file extension.
@@ -36,8 +39,50 @@ func FormatOf(path string) (Format, error) {
 		return CSV, nil
 	case ".tsv", ".tab":
 		return TSV, nil
+	case ".parquet":
+		return Parquet, nil
 	}
-	return "", fmt.Errorf("%s: unknown batch format (want .jsonl, .csv or .tsv)", path)
+	return "", fmt.Errorf("%s: unknown batch format (want .jsonl, .csv, .tsv or .parquet)", path)
+}
+
+// rowSource is what the screening pipeline consumes: nextRaw splits off the
+// next row (cheap, sequential), parse completes it (may run concurrently).
+// *Reader (JSONL/CSV/TSV) and *ParquetReader implement it.
+type rowSource interface {
+	nextRaw() (Row, error)
+	parse(*Row)
+}
+
+// openRows opens the batch at path in the format its extension names.
+// Errors name the file. The returned func closes it.
+func openRows(path string, fields Fields) (rowSource, func() error, error) {
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if format == Parquet {
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		pr, err := OpenParquet(f, st.Size(), path, fields)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		return pr, func() error { pr.Close(); return f.Close() }, nil
+	}
+	rd, err := NewReader(f, format, fields)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rd, f.Close, nil
 }
 
 // Fields names the text and label fields of a batch.
@@ -104,7 +149,7 @@ func NewReader(r io.Reader, format Format, fields Fields) (*Reader, error) {
 	case TSV:
 		rd.sep = '\t'
 	default:
-		return nil, fmt.Errorf("unknown format %q", format)
+		return nil, fmt.Errorf("unknown format %q (Parquet batches are read with OpenParquet)", format)
 	}
 	raw, nlines, tooLong, err := rd.readRecord()
 	if err != nil {

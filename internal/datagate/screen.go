@@ -111,19 +111,11 @@ type rowState struct {
 
 // Screen screens the batch at path against base.
 func Screen(ctx context.Context, path string, base *Baseline, opts Options) (*Result, error) {
-	format, err := FormatOf(path)
+	rd, closeRows, err := openRows(path, opts.Fields)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd, err := NewReader(f, format, opts.Fields)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
+	defer closeRows()
 	s := &screener{path: path, base: base, opts: opts, per: map[string]*ruleAgg{}, tokIx: map[string]int32{}}
 	maxLen := 4 * base.lenP99
 	if maxLen < 4096 {
@@ -548,16 +540,11 @@ func (s *screener) triggers() []trigger {
 // markTriggers re-reads the batch to flag the rows carrying each trigger
 // with its label, and reports one finding per trigger.
 func (s *screener) markTriggers(ctx context.Context, ts []trigger) error {
-	format, _ := FormatOf(s.path)
-	f, err := os.Open(s.path)
+	rd, closeRows, err := openRows(s.path, s.opts.Fields)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	rd, err := NewReader(f, format, s.opts.Fields)
-	if err != nil {
-		return err
-	}
+	defer closeRows()
 	byTok := map[string]int{}
 	for i, t := range ts {
 		byTok[t.tok] = i
@@ -570,13 +557,14 @@ func (s *screener) markTriggers(ctx context.Context, ts []trigger) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := rd.Next()
+		r, err := rd.nextRaw()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
+		rd.parse(&r)
 		if i >= len(s.rows) {
 			break
 		}
@@ -613,11 +601,15 @@ func (s *screener) markTriggers(ctx context.Context, ts []trigger) error {
 
 // Split copies the batch's rows into accept and quarantine files (either may
 // be empty to skip it), verbatim, each with the batch's header. It returns
-// the row counts written.
+// the row counts written. Parquet batches are split into Parquet files with
+// the batch's own schema, row for row.
 func Split(path string, opts Options, res *Result, acceptPath, quarantinePath string) (accepted, held int, err error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return 0, 0, err
+	}
+	if format == Parquet {
+		return splitParquet(path, opts.Fields, res, acceptPath, quarantinePath)
 	}
 	src, err := os.Open(path)
 	if err != nil {
