@@ -12,6 +12,7 @@ import (
 	"github.com/assay-dev/assay/internal/core"
 	"github.com/assay-dev/assay/internal/datagate"
 	"github.com/assay-dev/assay/internal/keys"
+	"github.com/assay-dev/assay/internal/policy"
 )
 
 func (a *app) newDataCmd() *cobra.Command {
@@ -34,6 +35,7 @@ func (a *app) newDataScreenCmd() *cobra.Command {
 		accept     string
 		quarantine string
 		nbMargin   float64
+		policyFile string
 	)
 	c := &cobra.Command{
 		Use:   "screen BATCH --baseline TRAIN",
@@ -63,6 +65,20 @@ lines, it is the 0-based row index + 2, as if the header were line 1.
 			}
 			if accept != "" && (accept == batch || accept == quarantine) || quarantine == batch {
 				return usageErr("--accept and --quarantine must be two new files, not the batch")
+			}
+			// Fields: explicit flags, else the policy's data: section
+			// (--policy FILE, else ./assay.yaml when present), else defaults.
+			if pf := pickFile(policyFile, ".", policy.DefaultFile); pf != "" {
+				pol, err := policy.Load(pf)
+				if err != nil {
+					return usageErr("invalid policy: %v", err)
+				}
+				if pol.DataTextField != "" && !c.Flags().Changed("text-field") {
+					fields.Text = pol.DataTextField
+				}
+				if pol.DataLabelField != "" && !c.Flags().Changed("label-field") {
+					fields.Label = pol.DataLabelField
+				}
 			}
 			opts := datagate.Defaults()
 			opts.Fields = fields
@@ -114,8 +130,9 @@ lines, it is the 0-based row index + 2, as if the header were line 1.
 		},
 	}
 	c.Flags().StringVar(&baseline, "baseline", "", "trusted dataset to compare with (.jsonl, .csv, .tsv, .parquet)")
-	c.Flags().StringVar(&fields.Text, "text-field", "text", "name of the text field/column (Parquet: a top-level string column)")
-	c.Flags().StringVar(&fields.Label, "label-field", "label", "name of the label field/column (Parquet: a top-level string or integer column)")
+	c.Flags().StringVar(&fields.Text, "text-field", "text", "name of the text field/column (Parquet: a top-level string column); default: the policy's data.text_field, else text")
+	c.Flags().StringVar(&fields.Label, "label-field", "label", "name of the label field/column (Parquet: a top-level string or integer column); default: the policy's data.label_field, else label")
+	c.Flags().StringVar(&policyFile, "policy", "", "policy file whose data: section names the fields (default: ./assay.yaml, if present)")
 	c.Flags().StringVar(&accept, "accept", "", "write accepted rows to FILE (same format, with header; Parquet: same schema)")
 	c.Flags().StringVar(&quarantine, "quarantine", "", "write quarantined rows to FILE (same format, with header; Parquet: same schema)")
 	c.Flags().Float64Var(&nbMargin, "nb-margin", 9.2, "fixed naive Bayes log-odds threshold for every label (default: calibrated per label on the baseline)")

@@ -65,3 +65,36 @@ func TestDataScreenParquet(t *testing.T) {
 		t.Errorf("truncated: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestDataScreenFieldsFromPolicy(t *testing.T) {
+	src, err := os.ReadFile("../datagate/testdata/sms_800.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(src), "\n"), "\n")
+	dir := t.TempDir()
+	base, batch := filepath.Join(dir, "train.tsv"), filepath.Join(dir, "batch.tsv")
+	writeFile(t, base, strings.Join(lines[:601], "\n")+"\n")
+	writeFile(t, batch, lines[0]+"\n"+strings.Join(lines[700:720], "\n")+"\n")
+	pol := filepath.Join(dir, "assay.yaml")
+	writeFile(t, pol, "version: 1\ndata:\n  text_field: SMS\n  label_field: Label\n")
+
+	// --policy FILE supplies the fields
+	if code, _, stderr := runCLI(t, "data", "screen", batch, "--baseline", base, "--policy", pol, "-q"); code != 0 {
+		t.Errorf("--policy: exit %d: %s", code, stderr)
+	}
+	// explicit flags win over the policy
+	if code, _, stderr := runCLI(t, "data", "screen", batch, "--baseline", base, "--policy", pol, "--text-field", "body", "-q"); code != 2 || !strings.Contains(stderr, `"body"`) {
+		t.Errorf("flag over policy: exit %d: %s", code, stderr)
+	}
+	// ./assay.yaml is read when present
+	t.Chdir(dir)
+	if code, _, stderr := runCLI(t, "data", "screen", "batch.tsv", "--baseline", "train.tsv", "-q"); code != 0 {
+		t.Errorf("./assay.yaml: exit %d: %s", code, stderr)
+	}
+	// an invalid policy is a usage error with its line
+	writeFile(t, pol, "data:\n  txt_field: SMS\n")
+	if code, _, stderr := runCLI(t, "data", "screen", "batch.tsv", "--baseline", "train.tsv", "-q"); code != 2 || !strings.Contains(stderr, "assay.yaml:2") {
+		t.Errorf("invalid policy: exit %d: %s", code, stderr)
+	}
+}

@@ -110,6 +110,12 @@ type Policy struct {
 
 	// Ignore holds accepted risks written in the policy itself.
 	Ignore []*Entry
+
+	// DataTextField and DataLabelField (the `data:` section) name the text
+	// and label fields of training batches for `assay data screen`; empty
+	// when not set. The command's flags win over them.
+	DataTextField  string
+	DataLabelField string
 }
 
 // RuleOverride changes one rule or a glob of rules.
@@ -230,6 +236,12 @@ func Parse(data []byte, source string) (*Policy, error) {
 			})
 		},
 		"ignore": func(v *yaml.Node) { p.Ignore = d.entries(v, "ignore") },
+		"data": func(v *yaml.Node) {
+			d.mapping(v, "data", map[string]func(*yaml.Node){
+				"text_field":  func(v *yaml.Node) { p.DataTextField, _ = d.nonEmpty(v, "data.text_field") },
+				"label_field": func(v *yaml.Node) { p.DataLabelField, _ = d.nonEmpty(v, "data.label_field") },
+			})
+		},
 	})
 	if err := d.err(); err != nil {
 		return nil, err
