@@ -3,9 +3,10 @@ package aiassets
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"regexp"
 	"strings"
+
+	"github.com/assay-dev/assay/internal/textstat"
 )
 
 // keyPattern is one provider's API key shape.
@@ -115,24 +116,7 @@ func plausibleSecret(key, provider string) bool {
 }
 
 // entropy is the Shannon entropy of s in bits per byte.
-func entropy(s string) float64 {
-	if s == "" {
-		return 0
-	}
-	var counts [256]int
-	for i := 0; i < len(s); i++ {
-		counts[s[i]]++
-	}
-	h := 0.0
-	n := float64(len(s))
-	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
-			h -= p * math.Log2(p)
-		}
-	}
-	return h
-}
+func entropy(s string) float64 { return textstat.Entropy(s) }
 
 // redact keeps a short prefix (enough to find the key at the provider) and
 // the length; the secret itself never reaches a report.

@@ -1,13 +1,13 @@
 package pkgscan
 
 import (
-	"math"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/assay-dev/assay/internal/core"
+	"github.com/assay-dev/assay/internal/textstat"
 )
 
 // Context is when code runs. Severity depends on it: the same spawn is normal
@@ -334,24 +334,7 @@ func isDocRange(a netip.Addr) bool {
 }
 
 // entropy is the Shannon entropy of s in bits per byte.
-func entropy(s string) float64 {
-	if s == "" {
-		return 0
-	}
-	var counts [256]int
-	for i := 0; i < len(s); i++ {
-		counts[s[i]]++
-	}
-	h := 0.0
-	n := float64(len(s))
-	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
-			h -= p * math.Log2(p)
-		}
-	}
-	return h
-}
+func entropy(s string) float64 { return textstat.Entropy(s) }
 
 const (
 	entropyMinLen = 1024
