@@ -260,7 +260,14 @@ func hashFile(ctx context.Context, p string, buf []byte) (string, int64, error) 
 	}
 	h := sha256.New()
 	var n int64
-	for {
+	mapped, err := hashMapped(ctx, f, h, 0, before.Size())
+	if err != nil {
+		return "", 0, err
+	}
+	if mapped {
+		n = before.Size()
+	}
+	for !mapped {
 		if n&(256<<20) == 0 && ctx.Err() != nil {
 			return "", 0, ctx.Err()
 		}

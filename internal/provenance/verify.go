@@ -131,8 +131,12 @@ func hashRange(ctx context.Context, j shardJob, buf []byte) (string, error) {
 		return "", fmt.Errorf("%w (size %d, shard ends at %d)", errChanged, before.Size(), j.end)
 	}
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, io.NewSectionReader(f, j.start, j.end-j.start), buf)
-	if err != nil {
+	n := j.end - j.start
+	if mapped, err := hashMapped(ctx, f, h, j.start, j.end); !mapped {
+		if n, err = io.CopyBuffer(h, io.NewSectionReader(f, j.start, j.end-j.start), buf); err != nil {
+			return "", err
+		}
+	} else if err != nil {
 		return "", err
 	}
 	if ctx.Err() != nil {
