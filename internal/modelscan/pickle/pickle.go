@@ -301,6 +301,7 @@ func getWalker(src *source, lim Limits, classify func(module, name string) (Clas
 		w.in = src.buf
 	}
 	w.stream, w.depth, w.one, w.lost = 0, 0, false, false
+	w.lastTop = slot{} // never hand a pooled walker's last value to the next walk
 	w.qcache = [8]struct {
 		q  string
 		c  Class
@@ -1777,7 +1778,7 @@ func (w *walker) value(s slot, depth int) Value {
 			v.S = strings.Clone(w.sv(s))
 		}
 	case KTuple, KList, KDict, KSet, KCall:
-		if depth >= 6 {
+		if depth >= 6 || s.off < 0 || int(s.off) >= len(w.nodes) {
 			return Value{K: KOther, Trun: true}
 		}
 		nd := w.nodes[s.off]
