@@ -103,16 +103,8 @@ func parsePoetryLock(s *fileScanner, root *os.Root, p string, data []byte) (core
 	}
 	var res core.Result
 	pk := lock.Package
-	names := make([]string, len(pk))
-	for i := range pk {
-		names[i] = pk[i].Name
-	}
-	g := newLockGraph(names)
+	g, purls := lockIndex(len(pk), func(i int) (string, string) { return pk[i].Name, pk[i].Version })
 	ver := func(i int) string { return pk[i].Version }
-	purls := make([]string, len(pk))
-	for i := range pk {
-		purls[i] = pypiPURL(pk[i].Name, pk[i].Version)
-	}
 	declared := manifestNames(root, p, "pyproject.toml")
 	res.Components = make([]core.Component, 0, len(pk))
 	for i := range pk {

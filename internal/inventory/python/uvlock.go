@@ -79,6 +79,19 @@ type lockGraph struct {
 	byName map[string][]int
 }
 
+// lockIndex builds the dependency graph over a lockfile's n packages and
+// their purls, from each package's name and version.
+func lockIndex(n int, at func(i int) (name, version string)) (*lockGraph, []string) {
+	names := make([]string, n)
+	purls := make([]string, n)
+	for i := 0; i < n; i++ {
+		name, version := at(i)
+		names[i] = name
+		purls[i] = pypiPURL(name, version)
+	}
+	return newLockGraph(names), purls
+}
+
 func newLockGraph(names []string) *lockGraph {
 	g := &lockGraph{byName: make(map[string][]int, len(names))}
 	for i, n := range names {
@@ -111,11 +124,7 @@ func parseUVLock(s *fileScanner, p string, data []byte) (core.Result, error) {
 	}
 	var res core.Result
 	pk := lock.Package
-	names := make([]string, len(pk))
-	for i := range pk {
-		names[i] = pk[i].Name
-	}
-	g := newLockGraph(names)
+	g, purls := lockIndex(len(pk), func(i int) (string, string) { return pk[i].Name, pk[i].Version })
 	ver := func(i int) string { return pk[i].Version }
 	lineOf := func(i int) int {
 		if len(lines) == len(pk) {
@@ -204,10 +213,6 @@ func parseUVLock(s *fileScanner, p string, data []byte) (core.Result, error) {
 		}
 	}
 
-	purls := make([]string, len(pk))
-	for i := range pk {
-		purls[i] = pypiPURL(pk[i].Name, pk[i].Version)
-	}
 	res.Components = make([]core.Component, 0, len(pk))
 	for i := range pk {
 		if roots[i] {
